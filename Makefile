@@ -1,0 +1,44 @@
+# The two commands: `make run` (whole system, embedded default) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.install-stamp
+
+.PHONY: run test test-fast lint typecheck install postgres bench clean-data compose-check
+
+run: install ## start broker, services, gateway and demo data; Ctrl-C stops everything
+	$(PY) -m deploy.local.runner
+
+test: install postgres ## every test tier, then the linter
+	$(PY) -m pytest
+	$(VENV)/bin/ruff check .
+
+test-fast: install ## unit tests only
+	$(PY) -m pytest -m unit
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy shared services
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+postgres: ## start the local PostgreSQL when it is not running (tests use it when present)
+	@bash deploy/local/ensure-postgres.sh
+
+bench: install ## benchmarks (see bench/README.md)
+	$(PY) -m bench
+
+compose-check: install ## validate docker-compose.yml and Dockerfiles without a Docker engine
+	$(PY) -m deploy.check_compose
+
+clean-data: ## forget the local data (SQLite files, keys, demo markers)
+	rm -rf .data

@@ -1,0 +1,1 @@
+"""Deployment: docker-compose files, Dockerfiles and the local runner."""

@@ -1,0 +1,1 @@
+"""The Locality Hub services."""

@@ -1,0 +1,1 @@
+"""Action plans: each locality's issue-based plans, targets, actions and reviews."""

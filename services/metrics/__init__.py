@@ -1,0 +1,1 @@
+"""Metrics: Performance Management Framework indicators, observations and derived indicators."""

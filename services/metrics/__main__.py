@@ -1,0 +1,5 @@
+from services.metrics.config import Settings
+from services.metrics.main import SPEC
+from shared.cli import run_service_cli
+
+run_service_cli(SPEC, Settings, "services.metrics.main")

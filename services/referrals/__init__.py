@@ -1,0 +1,1 @@
+"""Referrals: the single point of contact for residents and professionals."""

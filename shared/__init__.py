@@ -1,0 +1,1 @@
+"""Common library of the Locality Hub services: no business rules, never imports `services`."""

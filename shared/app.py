@@ -1,0 +1,209 @@
+"""Builds a domain service's FastAPI app: database, migrations, outbox relay, consumers, health.
+
+Each service's `main.create_app()` calls `create_service_app` with its own routers and
+consumers; everything below is the same for all of them.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from shared.auth import TokenVerifier, authenticate, ensure_signing_keypair
+from shared.consumer import EventConsumer
+from shared.db import check_database, create_engine
+from shared.inbox import ProcessedEventMixin
+from shared.kafka import broker_reachable, create_producer, ensure_topics, start_with_retry
+from shared.middleware import RequestContextMiddleware
+from shared.migrations import upgrade_to_head
+from shared.outbox import OutboxEventMixin, OutboxRelay
+from shared.problems import install_problem_handlers
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceRuntime:
+    """What a running service holds: its engine, sessions, producer, relay and consumers."""
+
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    producer: AIOKafkaProducer
+    relay: OutboxRelay
+    consumers: list[EventConsumer] = field(default_factory=list)
+    kafka_started: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+ConsumerFactory = Callable[[ServiceRuntime], Sequence[EventConsumer]]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """The parts that differ from service to service."""
+
+    title: str
+    description: str
+    routers: Sequence[APIRouter]
+    migrations_dir: Path
+    outbox_model: type[OutboxEventMixin]
+    processed_model: type[ProcessedEventMixin]
+    produced_topics: Sequence[str] = ()
+    consumers: ConsumerFactory | None = None
+    version: str = "1.0.0"
+    openapi_tags: Sequence[dict[str, str]] = ()
+
+
+def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version=spec.version,
+        lifespan=_lifespan(spec, settings),
+        openapi_tags=list(spec.openapi_tags) or None,
+    )
+    app.add_middleware(RequestContextMiddleware)
+    install_problem_handlers(app)
+    app.include_router(health_router())
+    for router in spec.routers:
+        app.include_router(router, dependencies=[Depends(authenticate)])
+    return app
+
+
+def _lifespan(spec: ServiceSpec, settings: ServiceSettings):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await start_runtime(spec, settings)
+        app.state.runtime = runtime
+        app.state.token_verifier = load_token_verifier(settings)
+        try:
+            yield
+        finally:
+            await stop_runtime(runtime)
+
+    return lifespan
+
+
+def load_token_verifier(settings: ServiceSettings) -> TokenVerifier:
+    if settings.auth_public_key_file is None and settings.environment == "development":
+        ensure_signing_keypair(settings.data_dir / "keys")
+    return TokenVerifier.from_file(
+        settings.resolved_public_key_file,
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+        leeway_s=settings.auth_leeway_s,
+    )
+
+
+async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> ServiceRuntime:
+    engine = create_engine(settings.resolved_database_url, echo=settings.sql_echo)
+    if settings.migrate_on_startup:
+        await upgrade_to_head(engine, spec.migrations_dir)
+    producer = create_producer(settings)
+    session_class = type(f"{settings.service_name.title()}Session", (Session,), {})
+    sessions = async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=False, sync_session_class=session_class
+    )
+    relay = OutboxRelay(
+        sessions,
+        spec.outbox_model,
+        producer,
+        poll_interval_s=settings.outbox_poll_interval_s,
+        batch_size=settings.outbox_batch_size,
+        retention=timedelta(hours=settings.outbox_retention_hours),
+    )
+    # Publish right after a use case commits instead of waiting for the next poll.
+    event.listen(session_class, "after_commit", lambda _session: relay.notify())
+    runtime = ServiceRuntime(settings, engine, sessions, producer, relay)
+    runtime.consumers = list(spec.consumers(runtime)) if spec.consumers else []
+    topics = set(spec.produced_topics) | {t for c in runtime.consumers for t in c.topics}
+    runtime.tasks.append(asyncio.create_task(_run_kafka(runtime, topics), name="kafka"))
+    return runtime
+
+
+async def _run_kafka(runtime: ServiceRuntime, topics: set[str]) -> None:
+    """Start the producer (waiting out a broker that is down), then the relay and consumers."""
+    if not await start_with_retry(runtime.producer, "producer", runtime.stopping):
+        return
+    with suppress(Exception):
+        await ensure_topics(runtime.settings, topics)
+    runtime.kafka_started.set()
+    await asyncio.gather(runtime.relay.run(), *(consumer.run() for consumer in runtime.consumers))
+
+
+async def stop_runtime(runtime: ServiceRuntime) -> None:
+    runtime.stopping.set()
+    runtime.relay.stop()
+    for consumer in runtime.consumers:
+        consumer.stop()
+    for task in runtime.tasks:
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=5)
+        except (TimeoutError, asyncio.CancelledError):
+            task.cancel()
+        except Exception:
+            log.exception("background task %s failed", task.get_name())
+    with suppress(Exception):
+        await runtime.producer.stop()
+    await runtime.engine.dispose()
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    return request.app.state.runtime
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session per request; the use case owns the transaction."""
+    async with get_runtime(request).sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/livez", summary="Liveness: the process answers")
+    async def livez() -> dict[str, str]:
+        """The process is up; says nothing about its dependencies."""
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness: the database and Kafka answer")
+    async def readyz(runtime: RuntimeDep) -> JSONResponse:
+        """Ready when the service's own database and the Kafka broker both answer."""
+        checks = {
+            "database": await _database_ok(runtime.engine),
+            "kafka": runtime.kafka_started.is_set() and await broker_reachable(runtime.producer),
+        }
+        ready = all(checks.values())
+        body = {
+            "status": "ready" if ready else "not ready",
+            "checks": {name: "ok" if ok else "failing" for name, ok in checks.items()},
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    return router
+
+
+async def _database_ok(engine: AsyncEngine) -> bool:
+    try:
+        await asyncio.wait_for(check_database(engine), 2)
+        return True
+    except Exception:
+        return False

@@ -1,0 +1,241 @@
+"""Caller identity: signed access tokens (JWT, RFC 9068 profile) verified by every service.
+
+A token carries the caller's organisation (`org`) and scopes (`scope`, space separated). The
+gateway issues them (and in development `python -m shared.auth mint` does); each service
+verifies the signature itself, so going around the gateway gains nothing.
+"""
+
+import argparse
+import base64
+import hashlib
+import secrets
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import Depends, Request
+
+from shared.problems import Forbidden, Unauthorized
+
+ALGORITHMS = ["RS256"]
+ACCESS_TOKEN_TYPE = "at+jwt"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling: the client (or user), its organisation and what it may do."""
+
+    subject: str
+    organisation: str
+    scopes: frozenset[str]
+    client_id: str | None = None
+    token_id: str | None = None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes or "admin" in self.scopes
+
+
+class TokenVerifier:
+    """Verifies RS256 access tokens against a set of public keys looked up by `kid`."""
+
+    def __init__(
+        self, public_keys_pem: list[bytes], *, issuer: str, audience: str, leeway_s: int = 30
+    ):
+        self._keys = {
+            key_id(pem): serialization.load_pem_public_key(pem) for pem in public_keys_pem
+        }
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway_s = leeway_s
+
+    @classmethod
+    def from_file(
+        cls, path: Path, *, issuer: str, audience: str, leeway_s: int = 30
+    ) -> "TokenVerifier":
+        """Load every PEM public key in the file (several during a key rotation)."""
+        text = path.read_bytes()
+        marker = b"-----END PUBLIC KEY-----"
+        pems = [
+            part.strip() + b"\n" + marker + b"\n" for part in text.split(marker) if part.strip()
+        ]
+        return cls(pems, issuer=issuer, audience=audience, leeway_s=leeway_s)
+
+    def verify(self, token: str) -> Caller:
+        """Return the caller, or raise Unauthorized saying why the token is refused."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as error:
+            raise Unauthorized(f"The access token is malformed: {error}.") from error
+        key = self._keys.get(header.get("kid", ""))
+        if key is None:
+            raise Unauthorized("The access token was signed by an unknown key.")
+        try:
+            claims = jwt.decode(
+                token,
+                key,  # type: ignore[arg-type]
+                algorithms=ALGORITHMS,
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway_s,
+                options={"require": ["exp", "iat", "iss", "aud", "sub", "org"]},
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise Unauthorized("The access token has expired.") from error
+        except jwt.PyJWTError as error:
+            raise Unauthorized(f"The access token is not valid: {error}.") from error
+        return caller_from_claims(claims)
+
+
+def caller_from_claims(claims: dict[str, Any]) -> Caller:
+    organisation = claims.get("org")
+    if not isinstance(organisation, str) or not organisation:
+        raise Unauthorized("The access token names no organisation.")
+    scope = claims.get("scope", "")
+    return Caller(
+        subject=str(claims["sub"]),
+        organisation=organisation,
+        scopes=frozenset(scope.split() if isinstance(scope, str) else scope),
+        client_id=claims.get("client_id"),
+        token_id=claims.get("jti"),
+    )
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send an access token in the Authorization header: 'Bearer <token>'.")
+    return token.strip()
+
+
+async def authenticate(request: Request) -> Caller:
+    """FastAPI dependency: the verified caller of this request."""
+    caller = getattr(request.state, "caller", None)
+    if caller is None:
+        caller = request.app.state.token_verifier.verify(bearer_token(request))
+        request.state.caller = caller
+    return caller
+
+
+CurrentCaller = Annotated[Caller, Depends(authenticate)]
+
+
+def require_scope(scope: str) -> Any:
+    """FastAPI dependency that refuses a caller without `scope` (403)."""
+
+    async def check(caller: CurrentCaller) -> Caller:
+        if not caller.has_scope(scope):
+            raise Forbidden(f"This operation needs the scope '{scope}'.", required_scope=scope)
+        return caller
+
+    return Depends(check)
+
+
+def key_id(public_pem: bytes) -> str:
+    """RFC 7638-style thumbprint, short enough for a `kid` header."""
+    key = serialization.load_pem_public_key(public_pem)
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.urlsafe_b64encode(hashlib.sha256(der).digest()[:16]).rstrip(b"=").decode()
+
+
+def ensure_signing_keypair(directory: Path) -> tuple[Path, Path]:
+    """The development signing key: generated on first run, kept in the data folder."""
+    private_path = directory / "signing-key.pem"
+    public_path = directory / "signing-key.pub.pem"
+    if private_path.exists() and public_path.exists():
+        return private_path, public_path
+    directory.mkdir(parents=True, exist_ok=True)
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_path.write_bytes(
+        private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    private_path.chmod(0o600)
+    public_path.write_bytes(
+        private_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return private_path, public_path
+
+
+def mint_token(
+    private_key_pem: bytes,
+    *,
+    organisation: str,
+    scopes: list[str] | str,
+    issuer: str,
+    audience: str,
+    subject: str | None = None,
+    client_id: str | None = None,
+    ttl_s: int = 3600,
+    extra_claims: dict[str, Any] | None = None,
+) -> str:
+    """Sign an RFC 9068 access token for an organisation and its scopes."""
+    private_key = serialization.load_pem_private_key(private_key_pem, password=None)
+    public_pem = private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    now = int(time.time())
+    scope = scopes if isinstance(scopes, str) else " ".join(scopes)
+    claims = {
+        "iss": issuer,
+        "aud": audience,
+        "sub": subject or client_id or f"dev:{organisation}",
+        "client_id": client_id or subject or f"dev:{organisation}",
+        "org": organisation,
+        "scope": scope,
+        "iat": now,
+        "exp": now + ttl_s,
+        "jti": secrets.token_hex(16),
+        **(extra_claims or {}),
+    }
+    headers = {"typ": ACCESS_TOKEN_TYPE, "kid": key_id(public_pem)}
+    return jwt.encode(claims, private_key, algorithm="RS256", headers=headers)  # type: ignore[arg-type]
+
+
+ALL_SCOPES = (
+    "referrals:read referrals:write referrals:triage actionplans:read actionplans:write "
+    "metrics:read metrics:write audit:read"
+)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m shared.auth mint --org NO-HUB`: print a development access token."""
+    from shared.settings import ServiceSettings
+
+    settings = ServiceSettings()
+    parser = argparse.ArgumentParser(prog="python -m shared.auth")
+    commands = parser.add_subparsers(dest="command", required=True)
+    mint = commands.add_parser("mint", help="mint a development access token")
+    mint.add_argument("--org", required=True, help="organisation code, e.g. CLEVELAND-POLICE")
+    mint.add_argument("--scopes", default=ALL_SCOPES, help="space-separated scopes")
+    mint.add_argument("--subject", default=None)
+    mint.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
+    mint.add_argument("--key-dir", type=Path, default=settings.data_dir / "keys")
+    args = parser.parse_args(argv)
+    private_path, _ = ensure_signing_keypair(args.key_dir)
+    token = mint_token(
+        private_path.read_bytes(),
+        organisation=args.org,
+        scopes=args.scopes,
+        subject=args.subject,
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+        ttl_s=args.ttl,
+    )
+    sys.stdout.write(token + "\n")
+
+
+if __name__ == "__main__":
+    main()

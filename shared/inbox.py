@@ -1,0 +1,47 @@
+"""Processed-event inbox: a consumer's effect and the event id commit in one transaction."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.events import EventEnvelope
+
+
+class ProcessedEventMixin:
+    """Columns of a service's `processed_event` table; mix into the service's declarative Base."""
+
+    __tablename__ = "processed_event"
+
+    consumer_group: Mapped[str] = mapped_column(String(100), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(200))
+    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+async def claim_event(
+    session: AsyncSession,
+    processed_model: type[ProcessedEventMixin],
+    consumer_group: str,
+    envelope: EventEnvelope,
+) -> bool:
+    """Record the event as processed in this transaction; False if it already was."""
+    already = await session.scalar(
+        select(processed_model.event_id).where(
+            processed_model.consumer_group == consumer_group,
+            processed_model.event_id == envelope.id,
+        )
+    )
+    if already is not None:
+        return False
+    session.add(
+        processed_model(
+            consumer_group=consumer_group,
+            event_id=envelope.id,
+            event_type=envelope.type,
+            processed_at=datetime.now(UTC),
+        )
+    )
+    await session.flush()
+    return True

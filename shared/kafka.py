@@ -1,0 +1,102 @@
+"""aiokafka producer, consumer and admin helpers configured from ServiceSettings."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+def dead_letter_topic(consumer_group: str) -> str:
+    """Records a consumer group cannot decode or handle go to `<group>.dead-letter`."""
+    return f"{consumer_group}.dead-letter"
+
+
+def create_producer(settings: ServiceSettings) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=f"{settings.service_name}-producer",
+        acks="all",
+        enable_idempotence=settings.kafka_enable_idempotence,
+        linger_ms=5,
+        request_timeout_ms=settings.kafka_request_timeout_ms,
+        retry_backoff_ms=200,
+    )
+
+
+def create_consumer(
+    settings: ServiceSettings, topics: Iterable[str], group_id: str
+) -> AIOKafkaConsumer:
+    """A consumer that never auto-commits: offsets move only after the database commit."""
+    session_timeout = settings.kafka_session_timeout_ms
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=group_id,
+        client_id=f"{settings.service_name}-consumer",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=session_timeout,
+        heartbeat_interval_ms=max(session_timeout // 4, 100),
+        rebalance_timeout_ms=session_timeout,
+        metadata_max_age_ms=30_000,
+        max_poll_records=500,
+    )
+
+
+async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> None:
+    """Create the topics a service reads or writes, so consumers never wait on auto-creation."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=f"{settings.service_name}-admin",
+        request_timeout_ms=10_000,
+    )
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(name, num_partitions=settings.kafka_topic_partitions, replication_factor=1)
+            for name in sorted(set(topics) - existing)
+        ]
+        if wanted:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(wanted)
+    finally:
+        await admin.close()
+
+
+async def start_with_retry(
+    client: AIOKafkaProducer | AIOKafkaConsumer, what: str, stop: asyncio.Event
+) -> bool:
+    """Start a client, retrying while the broker is down; False if asked to stop first."""
+    delay = 0.5
+    while not stop.is_set():
+        try:
+            await client.start()
+            return True
+        except KafkaError as error:
+            log.warning("%s cannot reach Kafka yet (%s); retrying in %.1fs", what, error, delay)
+            await _sleep_or_stop(stop, delay)
+            delay = min(delay * 2, 10.0)
+    return False
+
+
+async def broker_reachable(producer: AIOKafkaProducer, timeout_s: float = 2.0) -> bool:
+    """Whether the broker answers a metadata request now (for /readyz)."""
+    try:
+        await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout_s)
+        return True
+    except (TimeoutError, KafkaError, AttributeError, AssertionError):
+        return False
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

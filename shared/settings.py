@@ -1,0 +1,88 @@
+"""Settings base shared by every service; each service subclasses it with its own env prefix."""
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = REPO_ROOT / ".data"
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev"}
+
+
+def _global(name: str) -> AliasChoices:
+    """Read a setting from an unprefixed variable that all services share (e.g. KAFKA_*)."""
+    return AliasChoices(name.lower(), name)
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs: where its data lives, the broker, and how to verify callers."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    service_name: str = "service"
+    environment: str = Field("development", validation_alias=_global("ENVIRONMENT"))
+    data_dir: Path = Field(DEFAULT_DATA_DIR, validation_alias=_global("DATA_DIR"))
+    database_url: str | None = None
+    migrate_on_startup: bool = True
+    sql_echo: bool = False
+
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", validation_alias=_global("KAFKA_BOOTSTRAP_SERVERS")
+    )
+    # Tansu (the local broker) rejects the idempotent producer; event ids make retries safe.
+    kafka_enable_idempotence: bool = Field(
+        False, validation_alias=_global("KAFKA_ENABLE_IDEMPOTENCE")
+    )
+    # Tansu holds a JoinGroup for half the session timeout: tests shorten it.
+    kafka_session_timeout_ms: int = Field(
+        10_000, validation_alias=_global("KAFKA_SESSION_TIMEOUT_MS")
+    )
+    kafka_request_timeout_ms: int = Field(
+        10_000, validation_alias=_global("KAFKA_REQUEST_TIMEOUT_MS")
+    )
+    kafka_topic_partitions: int = Field(3, validation_alias=_global("KAFKA_TOPIC_PARTITIONS"))
+    kafka_consumer_max_attempts: int = 3
+    outbox_poll_interval_s: float = 0.5
+    outbox_batch_size: int = 200
+    outbox_retention_hours: int = 72
+
+    auth_issuer: str = Field("locality-hub", validation_alias=_global("AUTH_ISSUER"))
+    auth_audience: str = Field("locality-hub-api", validation_alias=_global("AUTH_AUDIENCE"))
+    auth_public_key_file: Path | None = Field(
+        None, validation_alias=_global("AUTH_PUBLIC_KEY_FILE")
+    )
+    auth_leeway_s: int = Field(30, validation_alias=_global("AUTH_LEEWAY_S"))
+
+    @model_validator(mode="after")
+    def _require_real_configuration_outside_development(self) -> "ServiceSettings":
+        if self.environment != "production":
+            return self
+        if not self.database_url:
+            raise ValueError(f"{self.service_name}: a database URL is required in production")
+        if self.auth_public_key_file is None:
+            raise ValueError("AUTH_PUBLIC_KEY_FILE is required in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, or a SQLite file in the data folder (the embedded default)."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite+aiosqlite:///{self.data_dir / f'{self.service_name}.sqlite3'}"
+
+    @property
+    def resolved_public_key_file(self) -> Path:
+        return self.auth_public_key_file or self.data_dir / "keys" / "signing-key.pub.pem"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept plain `postgresql://` and `sqlite://` URLs and pick the async drivers for them."""
+    for prefix, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(prefix):
+            return driver + url[len(prefix) :]
+    return url

@@ -1,0 +1,154 @@
+"""The idempotent consumer against the real broker: duplicates, poison messages, dead letters."""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.consumer import EventConsumer
+from shared.events import EventEnvelope, encode_data, to_kafka_headers
+from shared.kafka import dead_letter_topic, ensure_topics
+from shared.settings import ServiceSettings
+from tests.harness import read_topic, wait_until
+from tests.shared.models import ProcessedEvent, Tally
+
+pytestmark = pytest.mark.integration
+
+
+async def count_per_key(session: AsyncSession, envelope: EventEnvelope) -> None:
+    if envelope.data.get("poison"):
+        raise ValueError("this payload can never be handled")
+    key = envelope.subject or "none"
+    tally = await session.get(Tally, key)
+    if tally is None:
+        session.add(Tally(key=key, count=1))
+    else:
+        tally.count += 1
+
+
+@pytest.fixture
+def event_type(service_prefix: str) -> str:
+    return f"{service_prefix}.thing.happened.v1"
+
+
+@pytest.fixture
+async def consumer(
+    settings: ServiceSettings,
+    sessions: async_sessionmaker[AsyncSession],
+    producer: AIOKafkaProducer,
+    service_prefix: str,
+    event_type: str,
+) -> AsyncIterator[EventConsumer]:
+    topic = f"{service_prefix}.thing"
+    group = f"{service_prefix}-group"
+    await ensure_topics(settings, [topic, dead_letter_topic(group)])
+    consumer = EventConsumer(
+        settings,
+        group_id=group,
+        topics=[topic],
+        handlers={event_type: count_per_key},
+        session_factory=sessions,
+        processed_model=ProcessedEvent,
+        producer=producer,
+    )
+    task = asyncio.create_task(consumer.run())
+    await asyncio.wait_for(consumer.started.wait(), 30)
+    yield consumer
+    consumer.stop()
+    await asyncio.wait_for(task, 15)
+
+
+def tally_of(sessions: async_sessionmaker[AsyncSession], key: str) -> Callable:
+    async def read() -> int:
+        async with sessions() as session:
+            tally = await session.get(Tally, key)
+            return tally.count if tally else 0
+
+    return read
+
+
+async def publish(producer: AIOKafkaProducer, envelope: EventEnvelope) -> None:
+    await producer.send_and_wait(
+        envelope.topic,
+        value=encode_data(envelope),
+        key=(envelope.subject or "").encode(),
+        headers=to_kafka_headers(envelope),
+    )
+
+
+async def test_the_same_event_delivered_twice_is_counted_once(
+    consumer: EventConsumer,
+    producer: AIOKafkaProducer,
+    sessions: async_sessionmaker[AsyncSession],
+    event_type: str,
+) -> None:
+    first = EventEnvelope(source="/test", type=event_type, subject="a", data={})
+    await publish(producer, first)
+    await publish(producer, first)
+    await publish(producer, EventEnvelope(source="/test", type=event_type, subject="a", data={}))
+
+    assert await wait_until(lambda: tally_of(sessions, "a")(), timeout_s=20) >= 1
+    await wait_until(lambda: _processed_count(sessions, 2))
+    assert await tally_of(sessions, "a")() == 2
+
+
+async def test_a_malformed_message_is_dead_lettered_and_the_consumer_keeps_going(
+    consumer: EventConsumer,
+    producer: AIOKafkaProducer,
+    sessions: async_sessionmaker[AsyncSession],
+    event_type: str,
+    kafka: str,
+) -> None:
+    topic = consumer.topics[0]
+    await producer.send_and_wait(topic, value=b"{definitely not an event", key=b"b")
+    await publish(producer, EventEnvelope(source="/test", type=event_type, subject="b", data={}))
+
+    assert await wait_until(tally_of(sessions, "b")) == 1
+    dead = await read_topic(kafka, dead_letter_topic(consumer.group_id), count=1)
+    assert len(dead) == 1
+    assert dead[0].value == b"{definitely not an event"
+    reason = dict(dead[0].headers)["dlq_reason"].decode()
+    assert reason.startswith("malformed: missing CloudEvents headers")
+
+
+async def test_an_event_its_handler_always_rejects_is_dead_lettered_after_retries(
+    consumer: EventConsumer,
+    producer: AIOKafkaProducer,
+    sessions: async_sessionmaker[AsyncSession],
+    event_type: str,
+    kafka: str,
+) -> None:
+    poison = EventEnvelope(source="/test", type=event_type, subject="c", data={"poison": True})
+    await publish(producer, poison)
+    await publish(producer, EventEnvelope(source="/test", type=event_type, subject="c", data={}))
+
+    assert await wait_until(tally_of(sessions, "c")) == 1
+    dead = await read_topic(kafka, dead_letter_topic(consumer.group_id), count=1)
+    headers = dict(dead[0].headers)
+    assert headers["ce_id"] == poison.id.encode()
+    assert b"ValueError" in headers["dlq_reason"]
+
+
+async def test_unknown_event_types_are_skipped(
+    consumer: EventConsumer,
+    producer: AIOKafkaProducer,
+    sessions: async_sessionmaker[AsyncSession],
+    service_prefix: str,
+    event_type: str,
+) -> None:
+    await publish(
+        producer,
+        EventEnvelope(source="/test", type=f"{service_prefix}.thing.renamed.v1", subject="d"),
+    )
+    await publish(producer, EventEnvelope(source="/test", type=event_type, subject="d", data={}))
+
+    assert await wait_until(tally_of(sessions, "d")) == 1
+    assert await _processed_count(sessions, 1)
+
+
+async def _processed_count(sessions: async_sessionmaker[AsyncSession], expected: int) -> bool:
+    async with sessions() as session:
+        return await session.scalar(select(func.count()).select_from(ProcessedEvent)) == expected
