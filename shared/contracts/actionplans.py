@@ -1,0 +1,106 @@
+"""Events produced by the actionplans service.
+
+Topics: `actionplans.plan` (key = plan id), `actionplans.target` (key = target id),
+`actionplans.action` (key = action id). The metrics service consumes target events (to compute
+RAG against SMART targets) and action events (the derived "overdue actions" indicator).
+"""
+
+from datetime import date, datetime
+
+from shared.contracts import EventPayload
+
+SOURCE = "/services/actionplans"
+
+PLAN_CREATED_V1 = "actionplans.plan.created.v1"
+PLAN_STATUS_CHANGED_V1 = "actionplans.plan.status_changed.v1"
+PLAN_REVIEWED_V1 = "actionplans.plan.reviewed.v1"
+PLAN_ESCALATED_V1 = "actionplans.plan.escalated.v1"
+TARGET_SET_V1 = "actionplans.target.set.v1"
+TARGET_OFF_TRACK_V1 = "actionplans.target.off_track.v1"
+ACTION_CREATED_V1 = "actionplans.action.created.v1"
+ACTION_STATUS_CHANGED_V1 = "actionplans.action.status_changed.v1"
+ACTION_OVERDUE_V1 = "actionplans.action.overdue.v1"
+
+
+class PlanEvent(EventPayload):
+    plan_id: str
+    locality_code: str
+    organisation: str  # the organisation whose caller caused the event
+
+
+class PlanCreatedV1(PlanEvent):
+    objective_codes: list[str]
+    lead_organisation: str
+    status: str
+    created_at: datetime
+
+
+class PlanStatusChangedV1(PlanEvent):
+    previous_status: str
+    status: str
+    changed_at: datetime
+
+
+class PlanReviewedV1(PlanEvent):
+    review_id: str
+    reviewed_on: date
+    red_targets: int
+    amber_targets: int
+    green_targets: int
+    escalated: bool
+
+
+class PlanEscalatedV1(PlanEvent):
+    review_id: str | None = None
+    escalated_at: datetime
+
+
+class TargetSetV1(PlanEvent):
+    """A SMART target was set, or re-baselined (version 2+ supersedes earlier versions)."""
+
+    target_id: str
+    version: int
+    indicator_code: str
+    area_code: str  # usually the plan's locality code
+    baseline_value: float
+    baseline_period: str
+    target_value: float
+    target_date: date
+    amber_tolerance: float  # how far short of the target still counts as amber (indicator units)
+    set_at: datetime
+
+
+class TargetOffTrackV1(PlanEvent):
+    """A target turned red."""
+
+    target_id: str
+    indicator_code: str
+    area_code: str
+    latest_value: float | None = None
+    rag: str
+    detected_at: datetime
+
+
+class ActionEvent(PlanEvent):
+    action_id: str
+    owner_organisation: str
+
+
+class ActionCreatedV1(ActionEvent):
+    status: str
+    due_date: date | None = None
+    created_at: datetime
+
+
+class ActionStatusChangedV1(ActionEvent):
+    previous_status: str
+    status: str  # not_started | in_progress | done | blocked | cancelled
+    due_date: date | None = None
+    changed_at: datetime
+
+
+class ActionOverdueV1(ActionEvent):
+    """An action passed its due date without being done (emitted once per action)."""
+
+    due_date: date
+    detected_at: datetime
