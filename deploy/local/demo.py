@@ -1,109 +1,34 @@
 """Demo data from the seed documents, loaded through the gateway on a system's first run.
 
-Each step runs once per data folder (a marker file records it), so a second `make run`
-reuses the data instead of duplicating it. Steps call the public API like any client.
+Each service has a module `deploy/local/demo_<service>.py` with `load(client)`, which calls
+the public API like any client. Each runs once per data folder (a marker file records it),
+so a second `make run` reuses the data instead of duplicating it.
 """
 
-from collections.abc import Callable
+import importlib
 from pathlib import Path
 
 import httpx
 
-DemoStep = Callable[[httpx.Client], None]
-
-# Seed 000 (Doncaster) and 002 (Middlesbrough): the kind of demand a locality hub sees.
-DEMO_REFERRALS = [
-    (
-        "DNC",
-        "online",
-        ["anti_social_behaviour"],
-        "Young people gathering in large groups at the Frenchgate Centre",
-    ),
-    (
-        "DNC",
-        "councillor",
-        ["anti_social_behaviour", "community_safety"],
-        "Thorne Road: on-street drinking and open drug use",
-    ),
-    (
-        "DNC",
-        "email",
-        ["housing_and_landlords"],
-        "Thorne Road: poorly managed house in multiple occupation",
-    ),
-    (
-        "DNC",
-        "social_media",
-        ["environmental"],
-        "Thorne Road: fly-tipping and litter behind the shops",
-    ),
-    (
-        "DNE",
-        "phone",
-        ["health_and_wellbeing"],
-        "Junior football club asks for more local playing space",
-    ),
-    (
-        "DNN",
-        "professional",
-        ["employment_and_money"],
-        "Redundancies at the airport: staff need employment support",
-    ),
-    (
-        "DNS",
-        "walk_in",
-        ["children_and_families"],
-        "Parents ask for more activities for young people",
-    ),
-    ("NP", "phone", ["environmental"], "Fly-tipping in the back alley"),
-    (
-        "NP",
-        "partner_system",
-        ["anti_social_behaviour"],
-        "Repeated ASB reported at the same address",
-    ),
-    (
-        "NP",
-        "walk_in",
-        ["vulnerable_adult"],
-        "Neighbour worried about an elderly resident living alone",
-    ),
-    ("NO", "email", ["housing_and_landlords"], "Damp and disrepair in a privately rented house"),
-    ("NO", "online", ["community_safety"], "Residents feel unsafe in the park after dark"),
-    ("NO", "professional", ["substance_misuse"], "Drug-related litter near the primary school"),
-]
-
-
-def load_demo_referrals(client: httpx.Client) -> None:
-    for number, (locality, channel, categories, summary) in enumerate(DEMO_REFERRALS, start=1):
-        response = client.post(
-            "/api/v1/referrals",
-            json={
-                "locality_code": locality,
-                "channel": channel,
-                "category_codes": categories,
-                "summary": summary,
-            },
-            headers={"Idempotency-Key": f"demo-referral-{number}"},
-        )
-        response.raise_for_status()
-
-
-DEMO_STEPS: dict[str, DemoStep] = {"referrals": load_demo_referrals}
+# Metrics first: action plan targets name the indicators it defines.
+DEMO_ORDER = ("referrals", "metrics", "actionplans")
 
 
 def load_demo_data(gateway_url: str, token: str, marker_dir: Path) -> list[str]:
     """Run the demo steps not yet run against this data folder; returns the ones run now."""
     marker_dir.mkdir(parents=True, exist_ok=True)
     ran = []
-    with httpx.Client(
-        base_url=gateway_url, timeout=30.0, headers={"Authorization": f"Bearer {token}"}
-    ) as client:
-        for name, step in DEMO_STEPS.items():
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=gateway_url, timeout=60.0, headers=headers) as client:
+        for name in DEMO_ORDER:
             marker = marker_dir / f"{name}.done"
-            if marker.exists():
+            if marker.exists() or not _has_step(name):
                 continue
-            step(client)
+            importlib.import_module(f"deploy.local.demo_{name}").load(client)
             marker.touch()
             ran.append(name)
     return ran
+
+
+def _has_step(name: str) -> bool:
+    return (Path(__file__).parent / f"demo_{name}.py").exists()
