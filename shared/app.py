@@ -25,6 +25,7 @@ from shared.consumer import EventConsumer
 from shared.db import check_database, create_engine
 from shared.inbox import ProcessedEventMixin
 from shared.kafka import broker_reachable, create_producer, ensure_topics, start_with_retry
+from shared.logs import configure_logging
 from shared.middleware import RequestContextMiddleware
 from shared.migrations import upgrade_to_head
 from shared.outbox import OutboxEventMixin, OutboxRelay
@@ -69,6 +70,7 @@ class ServiceSpec:
 
 
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
+    configure_logging()
     app = FastAPI(
         title=spec.title,
         description=spec.description,

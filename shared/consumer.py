@@ -26,6 +26,7 @@ from shared.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
+COMMIT_TIMEOUT_S = 5.0
 INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError, OSError, TimeoutError)
 
 
@@ -75,10 +76,13 @@ class EventConsumer:
         for record in records:
             await self.process(record)
         try:
-            await self._consumer.commit({partition: records[-1].offset + 1})
-        except (CommitFailedError, KafkaError) as error:
-            # Redelivery after a rebalance is harmless: the inbox drops what was processed.
-            log.warning("offset commit for %s failed: %s", partition, error)
+            # aiokafka retries a commit until it succeeds; never let that stall consumption.
+            await asyncio.wait_for(
+                self._consumer.commit({partition: records[-1].offset + 1}), COMMIT_TIMEOUT_S
+            )
+        except (CommitFailedError, KafkaError, TimeoutError) as error:
+            # A lost commit only means redelivery, and the inbox drops what was processed.
+            log.warning("offset commit for %s failed: %r", partition, error)
 
     async def process(self, record: ConsumerRecord) -> None:
         """Handle one record exactly once, or dead-letter it."""
