@@ -24,7 +24,13 @@ from shared.auth import TokenVerifier, authenticate, ensure_signing_keypair
 from shared.consumer import EventConsumer
 from shared.db import check_database, create_engine
 from shared.inbox import ProcessedEventMixin
-from shared.kafka import broker_reachable, create_producer, ensure_topics, start_with_retry
+from shared.kafka import (
+    broker_reachable,
+    create_producer,
+    dead_letter_topic,
+    ensure_topics,
+    start_with_retry,
+)
 from shared.logs import configure_logging
 from shared.middleware import RequestContextMiddleware
 from shared.migrations import upgrade_to_head
@@ -133,6 +139,7 @@ async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Service
     runtime = ServiceRuntime(settings, engine, sessions, producer, relay)
     runtime.consumers = list(spec.consumers(runtime)) if spec.consumers else []
     topics = set(spec.produced_topics) | {t for c in runtime.consumers for t in c.topics}
+    topics |= {dead_letter_topic(c.group_id) for c in runtime.consumers}
     runtime.tasks.append(asyncio.create_task(_run_kafka(runtime, topics), name="kafka"))
     return runtime
 

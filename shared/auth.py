@@ -211,7 +211,7 @@ ALL_SCOPES = (
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m shared.auth mint --org NO-HUB`: print a development access token."""
+    """`python -m shared.auth mint --org NO-HUB` prints a development token; `keygen` makes keys."""
     from shared.settings import ServiceSettings
 
     settings = ServiceSettings()
@@ -223,7 +223,13 @@ def main(argv: list[str] | None = None) -> None:
     mint.add_argument("--subject", default=None)
     mint.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
     mint.add_argument("--key-dir", type=Path, default=settings.data_dir / "keys")
+    keygen = commands.add_parser("keygen", help="create the token signing key pair if missing")
+    keygen.add_argument("--dir", type=Path, default=settings.data_dir / "keys")
     args = parser.parse_args(argv)
+    if args.command == "keygen":
+        private_path, public_path = ensure_signing_keypair(args.dir)
+        sys.stdout.write(f"private key: {private_path}\npublic key:  {public_path}\n")
+        return
     private_path, _ = ensure_signing_keypair(args.key_dir)
     token = mint_token(
         private_path.read_bytes(),

@@ -62,7 +62,11 @@ async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> Non
     try:
         existing = set(await admin.list_topics())
         wanted = [
-            NewTopic(name, num_partitions=settings.kafka_topic_partitions, replication_factor=1)
+            NewTopic(
+                name,
+                num_partitions=settings.kafka_topic_partitions,
+                replication_factor=settings.kafka_replication_factor,
+            )
             for name in sorted(set(topics) - existing)
         ]
         if wanted:

@@ -42,6 +42,7 @@ class ServiceSettings(BaseSettings):
         10_000, validation_alias=_global("KAFKA_REQUEST_TIMEOUT_MS")
     )
     kafka_topic_partitions: int = Field(3, validation_alias=_global("KAFKA_TOPIC_PARTITIONS"))
+    kafka_replication_factor: int = Field(1, validation_alias=_global("KAFKA_REPLICATION_FACTOR"))
     kafka_consumer_max_attempts: int = 3
     outbox_poll_interval_s: float = 0.5
     outbox_batch_size: int = 200
