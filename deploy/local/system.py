@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from deploy.local.broker import TansuBroker, free_port, wait_for_port
+from deploy.local.broker import TansuBroker, die_with_parent, free_port, wait_for_port
 from shared.auth import ensure_signing_keypair, mint_token
 from shared.settings import REPO_ROOT
 
@@ -132,6 +132,7 @@ class LocalSystem:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         wait_for_port_or_exit(process, port, name, self.log_dir)
         return process
