@@ -48,6 +48,11 @@ def _configure_sqlite_connection(dbapi_connection, _record) -> None:  # type: ig
     cursor.close()
 
 
+def dialect_name(session: AsyncSession) -> str:
+    """'sqlite' or 'postgresql': for the few statements that differ between the engines."""
+    return session.get_bind().dialect.name
+
+
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 

@@ -1,6 +1,7 @@
 """Processed-event inbox: a consumer's effect and the event id commit in one transaction."""
 
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from sqlalchemy import DateTime, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +37,7 @@ async def claim_event(
     if already is not None:
         return False
     session.add(
-        processed_model(
+        cast(Any, processed_model)(
             consumer_group=consumer_group,
             event_id=envelope.id,
             event_type=envelope.type,

@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import orjson
 from aiokafka import AIOKafkaProducer
@@ -30,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from shared.db import dialect_name
 from shared.events import EventEnvelope, encode_data, to_kafka_headers
 
 log = logging.getLogger(__name__)
@@ -74,7 +76,8 @@ def add_event(
 
 def outbox_row(outbox_model: type[OutboxEventMixin], envelope: EventEnvelope) -> OutboxEventMixin:
     """The row that will become the Kafka record: topic, key, CloudEvents headers, JSON value."""
-    return outbox_model(
+    # The mixin has no typed constructor; the concrete model class built from it does.
+    return cast(Any, outbox_model)(
         event_id=envelope.id,
         topic=envelope.topic,
         key=envelope.subject,
@@ -137,7 +140,7 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished events; returns how many were published."""
         async with self._sessions() as session:
-            if session.bind.dialect.name == "postgresql":
+            if dialect_name(session) == "postgresql":
                 # Several instances may relay at once: row locks make each take different rows.
                 async with session.begin():
                     rows = (

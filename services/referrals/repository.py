@@ -6,6 +6,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals.models import ReferenceCounter, Referral
+from shared.db import dialect_name
 
 
 async def get(session: AsyncSession, referral_id: str) -> Referral | None:
@@ -18,7 +19,7 @@ def add(session: AsyncSession, referral: Referral) -> None:
 
 async def next_reference_number(session: AsyncSession, locality_code: str, year: int) -> int:
     """Take the next number for a locality and year; the row lock serialises concurrent intakes."""
-    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = postgresql_insert if dialect_name(session) == "postgresql" else sqlite_insert
     await session.execute(
         insert(ReferenceCounter)
         .values(locality_code=locality_code, year=year, last_number=0)
