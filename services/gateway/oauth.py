@@ -86,7 +86,9 @@ def oauth_router(sessions: async_sessionmaker[AsyncSession], issuer: TokenIssuer
         """Exchange a partner client's id and secret for a short-lived access token."""
         try:
             form = await _form(request)
-            if form.get("grant_type") != "client_credentials":
+            if "grant_type" not in form:
+                raise OAuthError("invalid_request", "The parameter grant_type is missing.")
+            if form["grant_type"] != "client_credentials":
                 raise OAuthError(
                     "unsupported_grant_type", "Only grant_type=client_credentials is supported."
                 )

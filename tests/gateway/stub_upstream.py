@@ -53,7 +53,7 @@ class StubUpstream:
             }
         )
         if request.path.endswith("/slow") or self.delay_s:
-            await asyncio.sleep(self.delay_s or 5)
+            await asyncio.sleep(self.delay_s or 1.5)
         if request.path.endswith(".csv"):
             response = web.Response(
                 body=b'week,count\n2026-W01,12\n2026-W02,"1,5"\n',
