@@ -45,6 +45,7 @@ def parse_args() -> argparse.Namespace:
         default="postgresql",
         help="the referrals service's database (PostgreSQL on 127.0.0.1:5432 by default)",
     )
+    parser.add_argument("--upstream", choices=["both", "referrals", "minimal"], default="both")
     parser.add_argument("--drive", help=argparse.SUPPRESS)  # internal: the load generator
     parser.add_argument("--token", help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -135,6 +136,12 @@ def load(url: str, token: str, args: argparse.Namespace) -> dict:
     return json.loads(output)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(int(len(ordered) * share), len(ordered) - 1)] * 1000
@@ -193,6 +200,8 @@ def run(data_dir: Path, args: argparse.Namespace, *, database_url: str | None) -
             ("the referrals service", "services.referrals.main"),
             ("a minimal upstream (no database: the gateway's own cost)", "bench._echo_upstream"),
         ]
+        if args.upstream != "both":
+            scenarios = scenarios[:1] if args.upstream == "referrals" else scenarios[1:]
         for title, upstream in scenarios:
             print(f"\n-- upstream: {title}", flush=True)
             measure(upstream, env, token, data_dir, args)
@@ -220,10 +229,17 @@ def measure(
         for url in targets.values():
             load(url, token, warm)
         results: dict[str, list[dict]] = {name: [] for name in targets}
+        gateway_cpu_s = 0.0
         for _ in range(args.rounds):
             for name, url in targets.items():
+                before = cpu_seconds(processes[1].pid)
                 results[name].append(load(url, token, args))
+                if name == "gateway":
+                    gateway_cpu_s += cpu_seconds(processes[1].pid) - before
         report(results, args)
+        # CPU time is what contention cannot inflate much: the gateway's own cost per request.
+        per_request_ms = gateway_cpu_s / (args.rounds * (args.requests // 2 * 2)) * 1000
+        print(f"  gateway CPU per proxied request: {per_request_ms:.2f} ms")
     finally:
         for process in processes:
             process.terminate()

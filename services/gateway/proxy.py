@@ -80,6 +80,7 @@ class UpstreamProxy:
             timeout=self._timeout,
             auto_decompress=False,
             skip_auto_headers=("User-Agent",),
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
 
     async def close(self) -> None:

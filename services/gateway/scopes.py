@@ -90,11 +90,25 @@ class ScopeRules:
         self._rules = sorted(
             parsed, key=lambda r: (len(r.segments), r.methods is not None), reverse=True
         )
+        # Indexed by the third segment (`/api/v1/<resource>`), so a request scans a few rules,
+        # not all of them: this runs on every proxied request.
+        self._by_resource: dict[str, list[ScopeRule]] = {}
+        for rule in self._rules:
+            resource = rule.segments[2] if len(rule.segments) > 2 else "*"
+            self._by_resource.setdefault(resource, []).append(rule)
+        wildcard = self._by_resource.get("*", [])
+        for resource, resource_rules in self._by_resource.items():
+            if resource != "*":
+                merged = resource_rules + wildcard
+                merged.sort(key=self._rules.index)
+                self._by_resource[resource] = merged
 
     def required_scope(self, method: str, path: str) -> str | None:
         """The scope this request needs, or None when only a valid token is required."""
         segments = [s for s in path.split("/") if s]
-        for rule in self._rules:
+        resource = segments[2] if len(segments) > 2 else "*"
+        candidates = self._by_resource.get(resource) or self._by_resource.get("*", [])
+        for rule in candidates:
             if rule.matches(method, segments):
                 return rule.scope
         return None

@@ -50,3 +50,9 @@ def test_a_malformed_rule_is_refused_at_start() -> None:
 def test_a_prefix_matches_whole_segments_only() -> None:
     rules = ScopeRules(["GET /api/v1/referrals referrals:read"])
     assert rules.required_scope("GET", "/api/v1/referrals-archive") is None
+
+
+def test_rules_with_a_wildcard_resource_still_apply_to_every_resource() -> None:
+    rules = ScopeRules(["GET /api/* api:any", "GET /api/v1/x x:read"])
+    assert rules.required_scope("GET", "/api/v1/x/1") == "x:read"
+    assert rules.required_scope("GET", "/api/v1/y") == "api:any"
