@@ -39,6 +39,7 @@ class Settings(ServiceSettings):
     connect_timeout_s: float = 2.0
     read_timeout_s: float = 15.0
     max_connections: int = 200
+    max_body_bytes: int = 10 * 1024 * 1024
     breaker_failure_threshold: int = 5
     breaker_open_s: float = 10.0
 

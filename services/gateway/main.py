@@ -139,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limiter_holder=parts.limiter,
         proxy=parts.proxy,
         breakers=parts.breakers,
+        max_body_bytes=settings.max_body_bytes,
     )
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -123,8 +123,10 @@ class ProxyMiddleware:
         limiter_holder: "LimiterHolder",
         proxy: UpstreamProxy,
         breakers: dict[str, CircuitBreaker],
+        max_body_bytes: int,
     ) -> None:
         self.app = app
+        self._max_body_bytes = max_body_bytes
         self._routes = routes
         self._scope_rules = scope_rules
         self._gatekeeper = gatekeeper
@@ -231,7 +233,18 @@ class ProxyMiddleware:
         target = scope.get("raw_path") or path.encode()
         if scope.get("query_string"):
             target += b"?" + scope["query_string"]
-        body = await _read_body(receive)
+        body = await _read_body(receive, self._max_body_bytes)
+        if body is None:
+            await send_problem(
+                send,
+                413,
+                "Content too large",
+                f"Request bodies are limited to {self._max_body_bytes} bytes.",
+                "content-too-large",
+                path,
+                extra_headers,
+            )
+            return
         try:
             upstream = await self._proxy.pools[service].request(
                 scope["method"], target, _forwarded_headers(scope), body
@@ -315,13 +328,19 @@ def _forwarded_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
     return headers
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None when it is longer than `limit` bytes."""
     chunks = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
         if not message.get("more_body", False):
             break
     return b"".join(chunks)

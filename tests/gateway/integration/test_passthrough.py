@@ -83,3 +83,21 @@ async def test_an_upstream_error_status_and_problem_body_pass_through(
     assert response.status_code == 409
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json() == {"title": "Conflict"}
+
+
+async def test_a_body_over_the_limit_is_refused_with_413_before_reaching_the_service(
+    gateway_settings,
+    mint: TokenMinter,
+    upstreams: dict[str, StubUpstream],  # type: ignore[no-untyped-def]
+) -> None:
+    from services.gateway.main import create_app
+    from tests.harness import running_app
+
+    settings = gateway_settings.model_copy(update={"max_body_bytes": 1000})
+    async with running_app(create_app(settings)) as gateway:
+        response = await gateway.post(
+            "/api/v1/referrals", content=b"x" * 1001, headers=mint.headers("NO", SCOPES)
+        )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert upstreams["referrals"].received == []
