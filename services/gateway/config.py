@@ -55,6 +55,9 @@ class Settings(ServiceSettings):
 
     rate_limit_quota: int = 600
     rate_limit_window_s: int = 60
+    # POST /oauth/token attempts per caller address (whatever the outcome).
+    token_attempts_quota: int = 60
+    token_attempts_window_s: int = 60
     redis_url: str | None = Field(None, validation_alias=_global("REDIS_URL"))
 
     openapi_cache_s: float = 60.0

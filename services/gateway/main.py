@@ -19,8 +19,13 @@ from services.gateway.config import Settings
 from services.gateway.docs import docs_router
 from services.gateway.oauth import TokenIssuer, oauth_router
 from services.gateway.openapi import MergedOpenApi
-from services.gateway.proxy import LimiterHolder, ProxyMiddleware, UpstreamProxy
-from services.gateway.ratelimit import InMemoryRateLimiter, RatePolicy, RedisRateLimiter
+from services.gateway.proxy import ProxyMiddleware, UpstreamProxy
+from services.gateway.ratelimit import (
+    InMemoryRateLimiter,
+    LimiterHolder,
+    RatePolicy,
+    RedisRateLimiter,
+)
 from services.gateway.routing import RouteTable
 from services.gateway.scopes import ScopeRules
 from shared.app import load_token_verifier
@@ -104,7 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_problem_handlers(app)
-    app.include_router(oauth_router(sessions, issuer))
+    token_attempts = RatePolicy(settings.token_attempts_quota, settings.token_attempts_window_s)
+    app.include_router(oauth_router(sessions, issuer, parts.limiter, token_attempts))
     app.include_router(docs_router())
 
     @app.get("/livez", tags=["health"])

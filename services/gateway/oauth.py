@@ -7,16 +7,19 @@ JSON shape (`{"error": "invalid_client"}`), which OAuth client libraries underst
 
 import base64
 import binascii
+import time
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.gateway import clients
 from services.gateway.models import Client
+from services.gateway.ratelimit import LimiterHolder, RatePolicy
 from shared.auth import mint_token
+from shared.problems import problem_response
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -78,12 +81,31 @@ TOKEN_REQUEST_SCHEMA: dict[str, Any] = {
 }
 
 
-def oauth_router(sessions: async_sessionmaker[AsyncSession], issuer: TokenIssuer) -> APIRouter:
+def oauth_router(
+    sessions: async_sessionmaker[AsyncSession],
+    issuer: TokenIssuer,
+    limiter: LimiterHolder,
+    attempts_policy: RatePolicy,
+) -> APIRouter:
     router = APIRouter(tags=["oauth"])
 
     @router.post("/oauth/token", openapi_extra=TOKEN_REQUEST_SCHEMA)
-    async def token(request: Request) -> JSONResponse:
+    async def token(request: Request) -> Response:
         """Exchange a partner client's id and secret for a short-lived access token."""
+        # Attempts per caller address are limited, so secrets cannot be guessed at speed.
+        address = request.client.host if request.client else "unknown"
+        decision = await limiter.current.take(
+            "oauth-token:" + address, attempts_policy, time.monotonic()
+        )
+        if not decision.allowed:
+            return problem_response(
+                429,
+                "Too many requests",
+                f"Too many token requests; retry after {decision.retry_after_s} s.",
+                slug="rate-limited",
+                instance=request.url.path,
+                headers={k.decode(): v.decode() for k, v in decision.headers()},
+            )
         try:
             form = await _form(request)
             if "grant_type" not in form:

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.access import ClientDirectory, Gatekeeper
 from services.gateway.breaker import CircuitBreaker
-from services.gateway.ratelimit import RateDecision, RateLimiter
+from services.gateway.ratelimit import LimiterHolder, RateDecision
 from services.gateway.routing import RouteTable
 from services.gateway.scopes import ScopeRules
 from services.gateway.upstream_client import UpstreamPool, UpstreamTimeout, UpstreamUnavailable
@@ -120,7 +120,7 @@ class ProxyMiddleware:
         scope_rules: ScopeRules,
         gatekeeper: Gatekeeper,
         directory: ClientDirectory,
-        limiter_holder: "LimiterHolder",
+        limiter_holder: LimiterHolder,
         proxy: UpstreamProxy,
         breakers: dict[str, CircuitBreaker],
         max_body_bytes: int,
@@ -279,12 +279,6 @@ class ProxyMiddleware:
         headers.extend(extra_headers)
         await send({"type": "http.response.start", "status": upstream.status, "headers": headers})
         await send({"type": "http.response.body", "body": upstream.body})
-
-
-class LimiterHolder:
-    """The rate limiter, set when the app starts (Redis or in memory)."""
-
-    current: RateLimiter
 
 
 def _connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> set[bytes]:

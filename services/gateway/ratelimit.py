@@ -72,6 +72,12 @@ class RateLimiter(Protocol):
     async def close(self) -> None: ...
 
 
+class LimiterHolder:
+    """The rate limiter, set when the app starts (Redis or in memory)."""
+
+    current: RateLimiter
+
+
 class InMemoryRateLimiter:
     """Buckets in this process: right for one gateway instance."""
 

@@ -187,3 +187,23 @@ async def test_clients_are_stored_on_postgresql_too(
         ready = await gateway.get("/readyz")
     assert response.status_code == 200
     assert ready.json()["checks"]["database"] == "ok"
+
+
+async def test_token_requests_from_one_address_are_rate_limited(
+    gateway_settings,
+    sqlite_url: str,  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.harness import running_app
+
+    settings = gateway_settings.model_copy(
+        update={"token_attempts_quota": 2, "token_attempts_window_s": 60}
+    )
+    async with running_app(create_app(settings)) as gateway:
+        grant = {"grant_type": "client_credentials"}
+        statuses = []
+        for _ in range(3):
+            response = await token_response(gateway, grant, basic("lh_guess", "guess"))
+            statuses.append(response.status_code)
+    assert statuses == [401, 401, 429]
+    assert response.headers["retry-after"] == "30"
+    assert response.headers["content-type"] == "application/problem+json"
