@@ -4,12 +4,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.install-stamp
 
-.PHONY: run test test-fast lint typecheck install postgres bench clean-data compose-check
+.PHONY: run test test-fast lint typecheck install postgres chromium bench clean-data compose-check
 
 run: install ## start broker, services, gateway and demo data; Ctrl-C stops everything
 	$(PY) -m deploy.local.runner
 
-test: install postgres ## every test tier, then the linter
+test: install postgres chromium ## every test tier, then the linter
 	$(PY) -m pytest
 	$(VENV)/bin/ruff check .
 
@@ -30,6 +30,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
+
+chromium: ## headless Chromium for the /docs browser test (Debian package)
+	@bash deploy/local/ensure-chromium.sh
 
 postgres: ## start the local PostgreSQL when it is not running (tests use it when present)
 	@bash deploy/local/ensure-postgres.sh

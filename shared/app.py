@@ -24,6 +24,7 @@ from shared.auth import TokenVerifier, authenticate, ensure_signing_keypair
 from shared.consumer import EventConsumer
 from shared.db import check_database, create_engine
 from shared.inbox import ProcessedEventMixin
+from shared.jwks import ExternalIssuer, JwksKeys
 from shared.kafka import (
     broker_reachable,
     create_producer,
@@ -114,7 +115,17 @@ def load_token_verifier(settings: ServiceSettings) -> TokenVerifier:
         issuer=settings.auth_issuer,
         audience=settings.auth_audience,
         leeway_s=settings.auth_leeway_s,
+        external_issuers=external_issuers(settings),
     )
+
+
+def external_issuers(settings: ServiceSettings) -> list[ExternalIssuer]:
+    """The staff identity provider, when one is configured (AUTH_EXTERNAL_ISSUER + _JWKS)."""
+    if not settings.auth_external_issuer or not settings.auth_external_jwks:
+        return []
+    keys = JwksKeys(settings.auth_external_jwks, cache_s=settings.auth_jwks_cache_s)
+    audience = settings.auth_external_audience or settings.auth_audience
+    return [ExternalIssuer(settings.auth_external_issuer, audience, keys)]
 
 
 async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> ServiceRuntime:

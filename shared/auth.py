@@ -11,6 +11,7 @@ import hashlib
 import secrets
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, Request
 
+from shared.jwks import ExternalIssuer
 from shared.problems import Forbidden, Unauthorized
 
 ALGORITHMS = ["RS256"]
@@ -41,10 +43,17 @@ class Caller:
 
 
 class TokenVerifier:
-    """Verifies RS256 access tokens against a set of public keys looked up by `kid`."""
+    """Verifies access tokens: RS256 ones signed by our own keys (looked up by `kid`), and
+    those of trusted external identity providers (JWKS) when any are configured."""
 
     def __init__(
-        self, public_keys_pem: list[bytes], *, issuer: str, audience: str, leeway_s: int = 30
+        self,
+        public_keys_pem: list[bytes],
+        *,
+        issuer: str,
+        audience: str,
+        leeway_s: int = 30,
+        external_issuers: Sequence[ExternalIssuer] = (),
     ):
         self._keys = {
             key_id(pem): serialization.load_pem_public_key(pem) for pem in public_keys_pem
@@ -52,10 +61,17 @@ class TokenVerifier:
         self._issuer = issuer
         self._audience = audience
         self._leeway_s = leeway_s
+        self._external = list(external_issuers)
 
     @classmethod
     def from_file(
-        cls, path: Path, *, issuer: str, audience: str, leeway_s: int = 30
+        cls,
+        path: Path,
+        *,
+        issuer: str,
+        audience: str,
+        leeway_s: int = 30,
+        external_issuers: Sequence[ExternalIssuer] = (),
     ) -> "TokenVerifier":
         """Load every PEM public key in the file (several during a key rotation)."""
         text = path.read_bytes()
@@ -63,24 +79,61 @@ class TokenVerifier:
         pems = [
             part.strip() + b"\n" + marker + b"\n" for part in text.split(marker) if part.strip()
         ]
-        return cls(pems, issuer=issuer, audience=audience, leeway_s=leeway_s)
+        return cls(
+            pems,
+            issuer=issuer,
+            audience=audience,
+            leeway_s=leeway_s,
+            external_issuers=external_issuers,
+        )
 
     def verify(self, token: str) -> Caller:
         """Return the caller, or raise Unauthorized saying why the token is refused."""
+        header = _unverified_header(token)
+        kid = header.get("kid", "")
+        own_key = self._keys.get(kid)
+        if own_key is not None:
+            if str(header.get("typ", "")).lower() not in (ACCESS_TOKEN_TYPE, "application/at+jwt"):
+                raise Unauthorized("The token is not an access token (typ must be at+jwt).")
+            return self._decode(token, own_key, ALGORITHMS, self._issuer, self._audience)
+        for external in self._external:
+            key = external.keys.get(kid)
+            if key is not None:
+                return self._decode(
+                    token, key, external.algorithms, external.issuer, external.audience
+                )
+        raise Unauthorized("The access token was signed by an unknown key.")
+
+    async def verify_async(self, token: str) -> Caller:
+        """As `verify`, fetching external key sets when stale or when a token names a new key."""
+        for external in self._external:
+            if external.keys.is_stale() and external.keys.may_refresh():
+                await external.keys.refresh()
         try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as error:
-            raise Unauthorized(f"The access token is malformed: {error}.") from error
-        key = self._keys.get(header.get("kid", ""))
-        if key is None:
-            raise Unauthorized("The access token was signed by an unknown key.")
+            return self.verify(token)
+        except Unauthorized:
+            kid = _unverified_header(token).get("kid", "")
+            if kid in self._keys or not self._external:
+                raise
+            refreshed = False
+            for external in self._external:
+                if external.keys.get(kid) is None and external.keys.may_refresh():
+                    await external.keys.refresh()
+                    refreshed = True
+            if not refreshed:
+                raise
+            return self.verify(token)
+
+    def _decode(
+        self, token: str, key: Any, algorithms: list[str], issuer: str, audience: str
+    ) -> Caller:
         try:
             claims = jwt.decode(
                 token,
-                key,  # type: ignore[arg-type]
-                algorithms=ALGORITHMS,
-                audience=self._audience,
-                issuer=self._issuer,
+                key,
+                algorithms=algorithms,
+                audience=audience,
+                issuer=issuer,
                 leeway=self._leeway_s,
                 options={"require": ["exp", "iat", "iss", "aud", "sub", "org"]},
             )
@@ -89,6 +142,13 @@ class TokenVerifier:
         except jwt.PyJWTError as error:
             raise Unauthorized(f"The access token is not valid: {error}.") from error
         return caller_from_claims(claims)
+
+
+def _unverified_header(token: str) -> dict[str, Any]:
+    try:
+        return jwt.get_unverified_header(token)
+    except jwt.PyJWTError as error:
+        raise Unauthorized(f"The access token is malformed: {error}.") from error
 
 
 def caller_from_claims(claims: dict[str, Any]) -> Caller:
@@ -117,7 +177,7 @@ async def authenticate(request: Request) -> Caller:
     """FastAPI dependency: the verified caller of this request."""
     caller = getattr(request.state, "caller", None)
     if caller is None:
-        caller = request.app.state.token_verifier.verify(bearer_token(request))
+        caller = await request.app.state.token_verifier.verify_async(bearer_token(request))
         request.state.caller = caller
     return caller
 

@@ -54,6 +54,13 @@ class ServiceSettings(BaseSettings):
         None, validation_alias=_global("AUTH_PUBLIC_KEY_FILE")
     )
     auth_leeway_s: int = Field(30, validation_alias=_global("AUTH_LEEWAY_S"))
+    # A staff identity provider whose tokens are accepted too: its `iss` and its JWKS (URL or file).
+    auth_external_issuer: str | None = Field(None, validation_alias=_global("AUTH_EXTERNAL_ISSUER"))
+    auth_external_jwks: str | None = Field(None, validation_alias=_global("AUTH_EXTERNAL_JWKS"))
+    auth_external_audience: str | None = Field(
+        None, validation_alias=_global("AUTH_EXTERNAL_AUDIENCE")
+    )
+    auth_jwks_cache_s: int = Field(300, validation_alias=_global("AUTH_JWKS_CACHE_S"))
 
     @model_validator(mode="after")
     def _require_real_configuration_outside_development(self) -> "ServiceSettings":
@@ -63,6 +70,12 @@ class ServiceSettings(BaseSettings):
             raise ValueError(f"{self.service_name}: a database URL is required in production")
         if self.auth_public_key_file is None:
             raise ValueError("AUTH_PUBLIC_KEY_FILE is required in production")
+        return self
+
+    @model_validator(mode="after")
+    def _external_issuer_needs_keys(self) -> "ServiceSettings":
+        if bool(self.auth_external_issuer) != bool(self.auth_external_jwks):
+            raise ValueError("set AUTH_EXTERNAL_ISSUER and AUTH_EXTERNAL_JWKS together")
         return self
 
     @property

@@ -148,6 +148,9 @@ class LocalSystem:
                 "AUTH_PRIVATE_KEY_FILE": str(self.key_dir / "signing-key.pem"),
                 "AUTH_ISSUER": os.environ.get("AUTH_ISSUER", "locality-hub"),
                 "AUTH_AUDIENCE": os.environ.get("AUTH_AUDIENCE", "locality-hub-api"),
+                # Demo loading sends bursts through the gateway with one token; partners keep
+                # the gateway's own default unless this is set for them.
+                "GATEWAY_RATE_LIMIT_QUOTA": os.environ.get("GATEWAY_RATE_LIMIT_QUOTA", "6000"),
                 **{f"GATEWAY_{name.upper()}_URL": self.url(name) for name in DOMAIN_SERVICES},
             }
         )

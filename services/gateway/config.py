@@ -1,7 +1,12 @@
-"""Settings of the gateway (environment prefix GATEWAY_)."""
+"""Settings of the gateway (environment prefix GATEWAY_; shared AUTH_*, REDIS_URL, DATA_DIR)."""
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from services.gateway.scopes import DEFAULT_SCOPE_RULES
+from shared.settings import ServiceSettings, _global
 
 # Path patterns (segments, `*` matches one) to the service that owns them; longest match wins.
 DEFAULT_ROUTES: dict[str, list[str]] = {
@@ -21,16 +26,51 @@ DEFAULT_ROUTES: dict[str, list[str]] = {
 }
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", populate_by_name=True)
 
+    service_name: str = "gateway"
     referrals_url: str = "http://127.0.0.1:8001"
     actionplans_url: str = "http://127.0.0.1:8002"
     metrics_url: str = "http://127.0.0.1:8003"
     routes: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_ROUTES))
+    scope_rules: list[str] = Field(default_factory=lambda: list(DEFAULT_SCOPE_RULES))
+
     connect_timeout_s: float = 2.0
     read_timeout_s: float = 15.0
     max_connections: int = 200
+    max_body_bytes: int = 10 * 1024 * 1024
+    breaker_failure_threshold: int = 5
+    breaker_open_s: float = 10.0
+
+    # Tokens the gateway issues (POST /oauth/token) are signed with this key.
+    auth_private_key_file: Path | None = Field(
+        None, validation_alias=_global("AUTH_PRIVATE_KEY_FILE")
+    )
+    access_token_ttl_s: int = 900
+    # A verified token is remembered this long (never past its expiry) to skip the RSA check.
+    verified_token_cache_s: float = 30.0
+    # How often client revocations and per-client limits are re-read from the database.
+    client_refresh_s: float = 5.0
+
+    rate_limit_quota: int = 600
+    rate_limit_window_s: int = 60
+    # POST /oauth/token attempts per caller address (whatever the outcome).
+    token_attempts_quota: int = 60
+    token_attempts_window_s: int = 60
+    redis_url: str | None = Field(None, validation_alias=_global("REDIS_URL"))
+
+    openapi_cache_s: float = 60.0
+
+    @model_validator(mode="after")
+    def _signing_key_outside_development(self) -> "Settings":
+        if self.environment == "production" and self.auth_private_key_file is None:
+            raise ValueError("AUTH_PRIVATE_KEY_FILE is required in production")
+        return self
+
+    @property
+    def resolved_private_key_file(self) -> Path:
+        return self.auth_private_key_file or self.data_dir / "keys" / "signing-key.pem"
 
     def upstreams(self) -> dict[str, str]:
         return {

@@ -1,47 +1,117 @@
 """Wiring of the gateway: `uvicorn services.gateway.main:create_app --factory`."""
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.gateway.access import ClientDirectory, Gatekeeper
+from services.gateway.breaker import CircuitBreaker
 from services.gateway.config import Settings
-from services.gateway.proxy import UpstreamProxy
+from services.gateway.docs import docs_router
+from services.gateway.oauth import TokenIssuer, oauth_router
+from services.gateway.openapi import MergedOpenApi
+from services.gateway.proxy import ProxyMiddleware, UpstreamProxy
+from services.gateway.ratelimit import (
+    InMemoryRateLimiter,
+    LimiterHolder,
+    RatePolicy,
+    RedisRateLimiter,
+)
 from services.gateway.routing import RouteTable
+from services.gateway.scopes import ScopeRules
+from shared.app import load_token_verifier
+from shared.db import check_database, create_engine, create_session_factory
 from shared.middleware import RequestContextMiddleware
-from shared.problems import install_problem_handlers, problem_response
+from shared.migrations import upgrade_to_head
+from shared.problems import install_problem_handlers
 
-PROXIED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+TITLE = "Locality Hub API"
+DESCRIPTION = (
+    "One front door to referrals, action plans and metrics. Get a token with "
+    "`POST /oauth/token` (client credentials), then send `Authorization: Bearer <token>`."
+)
+
+
+@dataclass
+class GatewayParts:
+    """What the gateway holds while it runs (exposed on `app.state.gateway` for tests)."""
+
+    settings: Settings
+    engine: AsyncEngine
+    proxy: UpstreamProxy
+    directory: ClientDirectory
+    limiter: LimiterHolder
+    breakers: dict[str, CircuitBreaker]
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     routes = RouteTable(settings.routes)
-    proxy = UpstreamProxy(
-        settings.upstreams(),
-        connect_timeout_s=settings.connect_timeout_s,
-        read_timeout_s=settings.read_timeout_s,
-        max_connections=settings.max_connections,
+    scope_rules = ScopeRules(settings.scope_rules)
+    engine = create_engine(settings.resolved_database_url, echo=settings.sql_echo)
+    sessions = create_session_factory(engine)
+    verifier = load_token_verifier(settings)
+    issuer = TokenIssuer(
+        settings.resolved_private_key_file.read_bytes(),
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+        ttl_s=settings.access_token_ttl_s,
+    )
+    parts = GatewayParts(
+        settings=settings,
+        engine=engine,
+        proxy=UpstreamProxy(
+            settings.upstreams(),
+            connect_timeout_s=settings.connect_timeout_s,
+            read_timeout_s=settings.read_timeout_s,
+            max_connections=settings.max_connections,
+        ),
+        directory=ClientDirectory(
+            RatePolicy(settings.rate_limit_quota, settings.rate_limit_window_s)
+        ),
+        limiter=LimiterHolder(),
+        breakers={
+            name: CircuitBreaker(settings.breaker_failure_threshold, settings.breaker_open_s)
+            for name in settings.upstreams()
+        },
+    )
+    openapi = MergedOpenApi(
+        settings.upstreams(), routes, scope_rules, cache_s=settings.openapi_cache_s
     )
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await proxy.start()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await _start(parts, sessions)
+        app.state.gateway = parts
         try:
             yield
         finally:
-            await proxy.close()
+            await _stop(parts)
 
     app = FastAPI(
-        title="Locality Hub API",
-        description="One front door to referrals, action plans and metrics.",
+        title=TITLE,
+        description=DESCRIPTION,
         version="1.0.0",
         lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
-    app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
+    token_attempts = RatePolicy(settings.token_attempts_quota, settings.token_attempts_window_s)
+    app.include_router(oauth_router(sessions, issuer, parts.limiter, token_attempts))
+    app.include_router(docs_router())
 
     @app.get("/livez", tags=["health"])
     async def livez() -> dict[str, str]:
@@ -50,37 +120,86 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/readyz", tags=["health"])
     async def readyz() -> JSONResponse:
-        """Ready when every upstream service reports ready."""
-        results = await asyncio.gather(
-            *(_upstream_ready(proxy, name) for name in settings.upstreams())
-        )
-        checks = dict(zip(settings.upstreams(), results, strict=True))
+        """Ready when every upstream service, the gateway's database and Redis (if set) answer."""
+        checks = await _readiness(parts)
         ready = all(checks.values())
         body = {
             "status": "ready" if ready else "not ready",
             "checks": {name: "ok" if ok else "failing" for name, ok in checks.items()},
+            "breakers": {name: breaker.state for name, breaker in parts.breakers.items()},
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    @app.api_route("/api/{path:path}", methods=PROXIED_METHODS, include_in_schema=False)
-    async def forward(request: Request, path: str) -> Response:
-        service = routes.service_for(request.url.path)
-        if service is None:
-            return problem_response(
-                404,
-                "Not found",
-                f"No service serves {request.url.path}.",
-                slug="no-route",
-                instance=request.url.path,
-            )
-        return await proxy.forward(request, service)
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_document(request: Request) -> JSONResponse:
+        """The merged OpenAPI document of the whole system."""
+        own = get_openapi(title=TITLE, version="1.0.0", description=DESCRIPTION, routes=app.routes)
+        return JSONResponse(await openapi.document(parts.proxy.session, own))
 
+    app.add_middleware(
+        ProxyMiddleware,
+        routes=routes,
+        scope_rules=scope_rules,
+        gatekeeper=Gatekeeper(verifier, parts.directory, cache_s=settings.verified_token_cache_s),
+        directory=parts.directory,
+        limiter_holder=parts.limiter,
+        proxy=parts.proxy,
+        breakers=parts.breakers,
+        max_body_bytes=settings.max_body_bytes,
+    )
+    app.add_middleware(RequestContextMiddleware)
     return app
+
+
+async def _start(parts: GatewayParts, sessions: Any) -> None:
+    settings = parts.settings
+    if settings.migrate_on_startup:
+        await upgrade_to_head(parts.engine, MIGRATIONS_DIR)
+    await parts.directory.refresh(sessions)
+    parts.tasks.append(
+        asyncio.create_task(parts.directory.keep_fresh(sessions, settings.client_refresh_s))
+    )
+    await parts.proxy.start()
+    parts.limiter.current = (
+        RedisRateLimiter(settings.redis_url) if settings.redis_url else InMemoryRateLimiter()
+    )
+
+
+async def _stop(parts: GatewayParts) -> None:
+    for task in parts.tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await parts.proxy.close()
+    await parts.limiter.current.close()
+    await parts.engine.dispose()
+
+
+async def _readiness(parts: GatewayParts) -> dict[str, bool]:
+    names = list(parts.proxy.upstreams)
+    upstream_checks = [_upstream_ready(parts.proxy, name) for name in names]
+    results = await asyncio.gather(
+        *upstream_checks, _database_ready(parts.engine), return_exceptions=True
+    )
+    checks = {name: ok is True for name, ok in zip([*names, "database"], results, strict=True)}
+    if parts.settings.redis_url:
+        checks["redis"] = await parts.limiter.current.ping()
+    return checks
 
 
 async def _upstream_ready(proxy: UpstreamProxy, service: str) -> bool:
     try:
-        async with proxy.session.get(proxy.base_url(service) + "/readyz") as response:
+        url = proxy.upstreams[service] + "/readyz"
+        async with asyncio.timeout(2), proxy.session.get(url) as response:
             return response.status == 200
+    except Exception:
+        return False
+
+
+async def _database_ready(engine: AsyncEngine) -> bool:
+    try:
+        async with asyncio.timeout(2):
+            await check_database(engine)
+        return True
     except Exception:
         return False

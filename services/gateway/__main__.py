@@ -1,0 +1,5 @@
+import sys
+
+from services.gateway.cli import main
+
+sys.exit(main())

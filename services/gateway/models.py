@@ -1,0 +1,29 @@
+"""Tables of the gateway: the partner systems (OAuth2 clients) it issues tokens to."""
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.db import new_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+class Client(Base):
+    """A partner system's credentials: the secret is stored only as a salted scrypt hash."""
+
+    __tablename__ = "client"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(100))
+    scopes: Mapped[str] = mapped_column(String(1000))
+    secret_hash: Mapped[str] = mapped_column(String(300))
+    rate_limit_quota: Mapped[int | None] = mapped_column(Integer)
+    rate_limit_window_s: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    secret_rotated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,81 @@
+"""A failing upstream is a fast, clear problem: 502 when down, 504 when slow, then the breaker."""
+
+import time
+
+import httpx
+import pytest
+
+from services.gateway.config import Settings
+from services.gateway.main import create_app
+from tests.gateway.stub_upstream import StubUpstream
+from tests.harness import TokenMinter, running_app
+
+pytestmark = pytest.mark.integration
+
+READ = "referrals:read metrics:read"
+
+
+async def test_a_down_upstream_is_a_fast_502_problem(
+    gateway_settings: Settings, mint: TokenMinter, upstreams: dict[str, StubUpstream]
+) -> None:
+    await upstreams["referrals"].stop()
+    async with running_app(create_app(gateway_settings)) as gateway:
+        started = time.monotonic()
+        response = await gateway.get("/api/v1/referrals", headers=mint.headers("NO", READ))
+        elapsed = time.monotonic() - started
+        others = await gateway.get("/api/v1/indicators", headers=mint.headers("NO", READ))
+    assert response.status_code == 502
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "referrals service is unreachable" in response.json()["detail"]
+    assert elapsed < gateway_settings.connect_timeout_s + 0.5
+    assert others.status_code == 200
+
+
+async def test_a_slow_upstream_is_a_504_problem_within_the_read_timeout(
+    gateway: httpx.AsyncClient, gateway_settings: Settings, mint: TokenMinter
+) -> None:
+    started = time.monotonic()
+    response = await gateway.get("/api/v1/referrals/slow", headers=mint.headers("NO", READ))
+    elapsed = time.monotonic() - started
+    assert response.status_code == 504
+    assert response.json()["type"].endswith("/upstream-timeout")
+    assert gateway_settings.read_timeout_s <= elapsed < gateway_settings.read_timeout_s + 1.0
+
+
+async def test_repeated_failures_open_the_breaker_and_stop_calls_to_the_upstream(
+    gateway: httpx.AsyncClient, mint: TokenMinter, upstreams: dict[str, StubUpstream]
+) -> None:
+    headers = mint.headers("NO", READ)
+    timeouts = [
+        (await gateway.get("/api/v1/referrals/slow", headers=headers)).status_code for _ in range(3)
+    ]
+    calls_before = len(upstreams["referrals"].received)
+    started = time.monotonic()
+    paused = await gateway.get("/api/v1/referrals", headers=headers)
+    assert timeouts == [504, 504, 504]
+    assert paused.status_code == 503
+    assert time.monotonic() - started < 0.2
+    assert int(paused.headers["retry-after"]) > 0
+    assert paused.json()["type"].endswith("/upstream-circuit-open")
+    assert len(upstreams["referrals"].received) == calls_before
+    ready = (await gateway.get("/readyz")).json()
+    assert ready["breakers"]["referrals"] == "open"
+    other = await gateway.get("/api/v1/indicators", headers=headers)
+    assert other.status_code == 200
+
+
+async def test_readiness_reports_each_upstream_and_the_gateways_database(
+    gateway: httpx.AsyncClient, upstreams: dict[str, StubUpstream]
+) -> None:
+    ready = await gateway.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {
+        "referrals": "ok",
+        "actionplans": "ok",
+        "metrics": "ok",
+        "database": "ok",
+    }
+    upstreams["metrics"].ready = False
+    not_ready = await gateway.get("/readyz")
+    assert not_ready.status_code == 503
+    assert not_ready.json()["checks"]["metrics"] == "failing"
