@@ -1,5 +1,8 @@
 """Wiring of the actionplans service: `uvicorn services.actionplans.main:create_app --factory`."""
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -7,7 +10,27 @@ from fastapi import FastAPI
 from services.actionplans.api import router
 from services.actionplans.config import Settings
 from services.actionplans.models import OutboxEvent, ProcessedEvent
-from shared.app import ServiceSpec, create_service_app
+from services.actionplans.overdue import OverdueChecker
+from services.actionplans.service.live_status import CONSUMED_TOPICS, HANDLERS
+from shared.app import ServiceRuntime, ServiceSpec, create_service_app
+from shared.consumer import EventConsumer
+
+
+def build_consumers(runtime: ServiceRuntime) -> list[EventConsumer]:
+    settings = runtime.settings
+    assert isinstance(settings, Settings)
+    return [
+        EventConsumer(
+            settings,
+            group_id=settings.consumer_group,
+            topics=CONSUMED_TOPICS,
+            handlers=HANDLERS,
+            session_factory=runtime.sessions,
+            processed_model=ProcessedEvent,
+            producer=runtime.producer,
+        )
+    ]
+
 
 SPEC = ServiceSpec(
     title="Locality Hub: action plans",
@@ -17,8 +40,39 @@ SPEC = ServiceSpec(
     outbox_model=OutboxEvent,
     processed_model=ProcessedEvent,
     produced_topics=["actionplans.plan", "actionplans.target", "actionplans.action"],
+    consumers=build_consumers,
+    openapi_tags=[
+        {"name": "action plans", "description": "Plans, their history and locality summaries."},
+        {"name": "targets", "description": "SMART targets on PMF indicators, live RAG."},
+        {"name": "actions", "description": "Actions, owners, due dates, progress notes."},
+        {"name": "reviews", "description": "Review meetings with frozen target status."},
+    ],
 )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(SPEC, settings or Settings())
+    settings = settings or Settings()
+    app = create_service_app(SPEC, settings)
+    app.router.lifespan_context = _with_overdue_checker(app.router.lifespan_context, settings)
+    return app
+
+
+def _with_overdue_checker(inner, settings: Settings):  # type: ignore[no-untyped-def]
+    """Run the shared lifespan, plus the overdue-action checker while the service is up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with inner(app):
+            checker = OverdueChecker(
+                app.state.runtime.sessions,
+                timezone=settings.timezone,
+                interval_s=settings.overdue_check_interval_s,
+            )
+            task = asyncio.create_task(checker.run(), name="overdue-checker")
+            try:
+                yield
+            finally:
+                checker.stop()
+                await task
+
+    return lifespan
