@@ -11,7 +11,6 @@ from tests.actionplans.conftest import (
     READ_WRITE,
     create_plan,
     plan_body,
-    target_body,
 )
 from tests.harness import TokenMinter
 
