@@ -61,7 +61,8 @@ def refresh_target(
     target.current_value = observation.value
     target.current_period_label = observation.period_label
     target.current_period_end = observation.period_end
-    target.trend = observation.trend
+    if observation.trend is not None:  # the status event may arrive before the observation
+        target.trend = observation.trend
     rag = trajectory(target, version).rag(observation.value, observation.period_end)
     target.rag = rag.value
     if rag.value == previous_rag:

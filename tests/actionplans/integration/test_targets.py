@@ -1,6 +1,6 @@
 """SMART targets: measurability, direction from the indicator, versions, live RAG, summary."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -9,6 +9,9 @@ from sqlalchemy import func, select
 
 from services.actionplans.models import OutboxEvent
 from shared.contracts.actionplans import TARGET_OFF_TRACK_V1, TARGET_SET_V1
+from shared.contracts.metrics import INDICATOR_STATUS_CHANGED_V1, IndicatorStatusChangedV1
+from shared.contracts.metrics import SOURCE as METRICS_SOURCE
+from shared.events import new_event
 from tests.actionplans.conftest import create_plan, create_target, deliver, observation, target_body
 
 pytestmark = pytest.mark.integration
@@ -190,3 +193,28 @@ async def test_locality_summary_counts_rag_and_overdue_actions_per_plan(
     assert (summary["open_actions"], summary["overdue_actions"]) == (1, 1)
     assert summary["next_review_on"] == plan["next_review_on"]
     assert unknown.status_code == 404
+
+
+async def test_trend_arriving_before_the_first_observation_is_kept(
+    actionplans_app: FastAPI, actionplans: httpx.AsyncClient, police: dict[str, str]
+) -> None:
+    plan = await create_plan(actionplans, police)
+    target = await create_target(actionplans, police, plan["id"])
+    status = IndicatorStatusChangedV1(
+        indicator_code="feel_safe_day",
+        area_code="NP",
+        period_label="Mar 2021",
+        latest_value=35.49,
+        status="improving",
+        changed_at=datetime.now(UTC),
+    )
+
+    await deliver(
+        actionplans_app,
+        new_event(METRICS_SOURCE, INDICATOR_STATUS_CHANGED_V1, "feel_safe_day:NP", status),
+    )
+    await deliver(actionplans_app, observation("feel_safe_day", "NP", 35.49, date(2021, 3, 31)))
+
+    url = f"/api/v1/action-plans/{plan['id']}/targets/{target['id']}"
+    live = (await actionplans.get(url, headers=police)).json()
+    assert (live["current_value"], live["trend"]) == (35.49, "improving")
