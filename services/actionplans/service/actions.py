@@ -20,17 +20,18 @@ from services.actionplans.schemas import (
 )
 from services.actionplans.service.guards import (
     changed_fields,
-    ensure_editor,
-    ensure_open,
+    ensure_transition,
     ensure_version,
     local_today,
     plan_or_404,
+    plan_to_change,
     record_change,
+    reject_nulls,
     utcnow,
 )
 from shared.auth import Caller
 from shared.outbox import add_event
-from shared.problems import Conflict, NotFound, Unprocessable
+from shared.problems import NotFound, Unprocessable
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +60,7 @@ async def create_action(
     request: ActionCreate,
 ) -> ActionRead:
     async with session.begin():
-        plan = await plan_or_404(session, plan_id)
-        ensure_editor(plan, caller)
-        ensure_open(plan)
+        plan = await plan_to_change(session, plan_id, caller)
         _ensure_owner_in_group(plan, request.owner_organisation)
         now = utcnow()
         action = Action(
@@ -102,18 +101,11 @@ async def update_action(
 ) -> ActionRead:
     """Change an action against the version read; status changes follow the lifecycle."""
     async with session.begin():
-        plan = await plan_or_404(session, plan_id)
+        plan = await plan_to_change(session, plan_id, caller)
         action = await _action_or_404(session, plan_id, action_id)
-        ensure_editor(plan, caller)
-        ensure_open(plan)
         ensure_version(action.version, expected_version)
         updates = request.model_dump(exclude_unset=True, mode="python")
-        for field in ("description", "owner_organisation", "status", "referral_ids"):
-            if field in updates and updates[field] is None:
-                raise Unprocessable(
-                    f"'{field}' cannot be null.",
-                    errors=[{"field": field, "message": "cannot be null"}],
-                )
+        reject_nulls(updates, ("description", "owner_organisation", "status", "referral_ids"))
         if "owner_organisation" in updates:
             _ensure_owner_in_group(plan, updates["owner_organisation"])
         if "referral_ids" in updates:
@@ -122,10 +114,7 @@ async def update_action(
         if "status" in updates:
             updates["status"] = updates["status"].value
             if updates["status"] != action.status:
-                try:
-                    domain.check_action_transition(action.status, updates["status"])
-                except domain.TransitionRefused as refused:
-                    raise Conflict(str(refused)) from refused
+                ensure_transition(domain.check_action_transition, action.status, updates["status"])
         changes = changed_fields(action, updates)
         if changes:
             now = utcnow()
@@ -161,10 +150,8 @@ async def add_note(
 ) -> ActionRead:
     """Record progress on an action (kept in order, never edited)."""
     async with session.begin():
-        plan = await plan_or_404(session, plan_id)
+        plan = await plan_to_change(session, plan_id, caller)
         action = await _action_or_404(session, plan_id, action_id)
-        ensure_editor(plan, caller)
-        ensure_open(plan)
         now = utcnow()
         repository.add(
             session,

@@ -1,7 +1,7 @@
 """Checks and records every plan use case needs: the plan exists, the caller may edit it,
 the caller saw the current version, and the change goes into the plan's history."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +31,14 @@ async def plan_or_404(session: AsyncSession, plan_id: str) -> Plan:
     return plan
 
 
+async def plan_to_change(session: AsyncSession, plan_id: str, caller: Caller) -> Plan:
+    """The plan, when it exists, the caller may edit it and it is not closed."""
+    plan = await plan_or_404(session, plan_id)
+    ensure_editor(plan, caller)
+    ensure_open(plan)
+    return plan
+
+
 def ensure_editor(plan: Plan, caller: Caller) -> None:
     """Only the lead and member organisations (or an administrator) change a plan."""
     if caller.has_scope("admin") or caller.organisation in plan.organisations():
@@ -54,6 +62,23 @@ def ensure_version(current: int, expected: int | None) -> None:
             "The resource changed since you read it; read it again and retry with its ETag.",
             current_etag=etag(current),
         )
+
+
+def ensure_transition(check: Callable[[str, str], None], current: str, requested: str) -> None:
+    """Run a lifecycle check; a refused change is a 409 that lists the allowed ones."""
+    try:
+        check(current, requested)
+    except domain.TransitionRefused as refused:
+        raise Conflict(str(refused)) from refused
+
+
+def reject_nulls(updates: dict[str, Any], fields: Iterable[str]) -> None:
+    """PATCH may omit a required field, never set it to null."""
+    for field in fields:
+        if field in updates and updates[field] is None:
+            raise Unprocessable(
+                f"'{field}' cannot be null.", errors=[{"field": field, "message": "cannot be null"}]
+            )
 
 
 def etag(version: int) -> str:

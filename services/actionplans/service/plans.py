@@ -21,16 +21,18 @@ from services.actionplans.service.guards import (
     ensure_editor,
     ensure_known_codes,
     ensure_locality,
+    ensure_transition,
     ensure_version,
     local_today,
     plan_or_404,
     record_change,
+    reject_nulls,
     utcnow,
 )
 from shared.auth import Caller
 from shared.localities import load_localities
 from shared.outbox import add_event
-from shared.problems import Conflict, NotFound, Unprocessable
+from shared.problems import NotFound
 
 
 async def create_plan(
@@ -112,10 +114,7 @@ async def update_plan(
         if "status" in updates:
             updates["status"] = updates["status"].value
             if updates["status"] != plan.status:
-                try:
-                    domain.check_plan_transition(plan.status, updates["status"])
-                except domain.TransitionRefused as refused:
-                    raise Conflict(str(refused)) from refused
+                ensure_transition(domain.check_plan_transition, plan.status, updates["status"])
         if "review_cadence" in updates:
             updates["review_cadence"] = updates["review_cadence"].value
         lead = updates.get("lead_organisation", plan.lead_organisation)
@@ -147,19 +146,18 @@ async def update_plan(
 
 
 def _validate_plan_update(settings: Settings, plan: Plan, updates: dict) -> None:
-    for field in (
-        "title",
-        "lead_person",
-        "lead_organisation",
-        "status",
-        "review_cadence",
-        "objective_codes",
-        "member_organisations",
-    ):
-        if field in updates and updates[field] is None:
-            raise Unprocessable(
-                f"'{field}' cannot be null.", errors=[{"field": field, "message": "cannot be null"}]
-            )
+    reject_nulls(
+        updates,
+        (
+            "title",
+            "lead_person",
+            "lead_organisation",
+            "status",
+            "review_cadence",
+            "objective_codes",
+            "member_organisations",
+        ),
+    )
     if "objective_codes" in updates:
         ensure_known_codes(
             load_objectives(settings.objectives_file), updates["objective_codes"], "objective_codes"

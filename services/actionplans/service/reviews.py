@@ -10,9 +10,8 @@ from services.actionplans.models import OutboxEvent, Review, Target, TargetVersi
 from services.actionplans.pagination import PageOf, decode_created_cursor, page_by_creation
 from services.actionplans.schemas import ReviewCreate, TargetSnapshot
 from services.actionplans.service.guards import (
-    ensure_editor,
-    ensure_open,
     plan_or_404,
+    plan_to_change,
     record_change,
     utcnow,
 )
@@ -48,9 +47,7 @@ async def record_review(
 ) -> Review:
     """Record a review meeting, freeze every target, move the next review on by the cadence."""
     async with session.begin():
-        plan = await plan_or_404(session, plan_id)
-        ensure_editor(plan, caller)
-        ensure_open(plan)
+        plan = await plan_to_change(session, plan_id, caller)
         targets = await repository.all_targets_of_plan(session, plan.id)
         versions = await repository.current_versions(session, targets)
         snapshots = [snapshot(t, versions[t.id]) for t in targets]

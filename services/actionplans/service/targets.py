@@ -15,10 +15,9 @@ from services.actionplans.schemas import (
     TargetVersionRead,
 )
 from services.actionplans.service.guards import (
-    ensure_editor,
-    ensure_open,
     ensure_version,
     plan_or_404,
+    plan_to_change,
     record_change,
     utcnow,
 )
@@ -47,9 +46,7 @@ async def set_target(
     assert request.indicator_code and request.target_date and request.baseline_period
     indicator_code = request.indicator_code.strip()
     async with session.begin():
-        plan = await plan_or_404(session, plan_id)
-        ensure_editor(plan, caller)
-        ensure_open(plan)
+        plan = await plan_to_change(session, plan_id, caller)
         direction, source = await _direction_of(session, indicator_code, request.desired_direction)
         now = utcnow()
         target = Target(
@@ -163,10 +160,8 @@ async def rebaseline_target(
 ) -> TargetRead:
     """Write a new version of the target's numbers; earlier versions stay as they were."""
     async with session.begin():
-        plan = await plan_or_404(session, plan_id)
+        plan = await plan_to_change(session, plan_id, caller)
         target = await _target_or_404(session, plan_id, target_id)
-        ensure_editor(plan, caller)
-        ensure_open(plan)
         ensure_version(target.version, expected_version)
         current = await repository.get_target_version(session, target.id, target.current_version)
         assert current is not None
