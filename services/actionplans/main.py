@@ -5,7 +5,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
 
 from services.actionplans.api import router
 from services.actionplans.config import Settings
@@ -14,6 +16,7 @@ from services.actionplans.overdue import OverdueChecker
 from services.actionplans.service.live_status import CONSUMED_TOPICS, HANDLERS
 from shared.app import ServiceRuntime, ServiceSpec, create_service_app
 from shared.consumer import EventConsumer
+from shared.problems import problem_response
 
 
 def build_consumers(runtime: ServiceRuntime) -> list[EventConsumer]:
@@ -53,8 +56,20 @@ SPEC = ServiceSpec(
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = create_service_app(SPEC, settings)
+    app.add_exception_handler(StaleDataError, _concurrent_update)  # type: ignore[arg-type]
     app.router.lifespan_context = _with_overdue_checker(app.router.lifespan_context, settings)
     return app
+
+
+async def _concurrent_update(request: Request, error: StaleDataError) -> JSONResponse:
+    """Two updates raced past the If-Match check: the later one loses, as with a stale ETag."""
+    return problem_response(
+        412,
+        "Precondition failed",
+        "The resource changed while your update was applied; read it again and retry.",
+        slug="precondition-failed",
+        instance=request.url.path,
+    )
 
 
 def _with_overdue_checker(inner, settings: Settings):  # type: ignore[no-untyped-def]

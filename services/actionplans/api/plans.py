@@ -134,6 +134,8 @@ async def locality_summary(
     settings: SettingsDep,
     caller: Reader,
     status: PlanStatus | None = None,
+    lead_organisation: str | None = None,
+    objective: Annotated[str | None, Query(description="Objective code served.")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> Page[PlanSummary]:
@@ -142,7 +144,11 @@ async def locality_summary(
         session,
         settings=settings,
         locality_code=code,
-        status=status.value if status else None,
+        where=repository.PlanFilter(
+            status=status.value if status else None,
+            lead_organisation=lead_organisation,
+            objective_code=objective,
+        ),
         cursor=cursor,
         limit=limit,
     )

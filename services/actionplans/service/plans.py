@@ -1,5 +1,6 @@
 """Plan use cases: create, read, list, change, history, and the locality summary."""
 
+import dataclasses
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -178,14 +179,14 @@ async def locality_summary(
     *,
     settings: Settings,
     locality_code: str,
-    status: str | None,
+    where: repository.PlanFilter,
     cursor: str | None,
     limit: int,
 ) -> PageOf[PlanSummary]:
     """Every plan of a locality with its lead, RAG counts, overdue actions and next review."""
     if locality_code not in load_localities(settings.localities_file):
         raise NotFound(f"No locality with code '{locality_code}'.")
-    where = repository.PlanFilter(locality_code=locality_code, status=status)
+    where = dataclasses.replace(where, locality_code=locality_code)
     page = await list_plans(session, where=where, cursor=cursor, limit=limit)
     plan_ids = [plan.id for plan in page.items]
     today = local_today(settings.timezone)
