@@ -248,6 +248,10 @@ async def list_reviews(
     return await _page(session, statement, Review, limit)
 
 
+async def latest_review_date(session: AsyncSession, plan_id: str) -> date | None:
+    return await session.scalar(select(func.max(Review.held_on)).where(Review.plan_id == plan_id))
+
+
 # Summary ----------------------------------------------------------------------------------
 
 

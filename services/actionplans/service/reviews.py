@@ -45,7 +45,7 @@ def snapshot(target: Target, version: TargetVersion) -> TargetSnapshot:
 async def record_review(
     session: AsyncSession, *, caller: Caller, plan_id: str, request: ReviewCreate
 ) -> Review:
-    """Record a review meeting, freeze every target, move the next review on by the cadence."""
+    """Record a review meeting, freeze every target, schedule the next one by the cadence."""
     async with session.begin():
         plan = await plan_to_change(session, plan_id, caller)
         targets = await repository.all_targets_of_plan(session, plan.id)
@@ -67,9 +67,10 @@ async def record_review(
             recorded_by_organisation=caller.organisation,
         )
         repository.add(session, review)
-        following = domain.next_review_date(request.held_on, plan.review_cadence)
-        if plan.next_review_on is None or following > plan.next_review_on:
-            plan.next_review_on = following
+        latest_held_on = await repository.latest_review_date(session, plan.id)
+        if latest_held_on is None or request.held_on >= latest_held_on:
+            # The latest meeting sets the next one; a past meeting entered late does not.
+            plan.next_review_on = domain.next_review_date(request.held_on, plan.review_cadence)
         plan.updated_at = now
         record_change(
             session,

@@ -158,3 +158,19 @@ async def test_review_freezes_targets_as_seen_and_schedules_the_next_meeting(
     assert plan_now["next_review_on"] == "2021-05-14"  # monthly cadence
     types = await outbox_types(actionplans_app)
     assert PLAN_REVIEWED_V1 in types and PLAN_ESCALATED_V1 in types
+
+
+async def test_a_past_meeting_entered_late_does_not_move_the_next_review(
+    actionplans: httpx.AsyncClient, police: dict[str, str]
+) -> None:
+    plan = await create_plan(actionplans, police)
+    url = f"/api/v1/action-plans/{plan['id']}"
+    for held_on in ("2021-10-14", "2021-09-14"):
+        response = await actionplans.post(
+            f"{url}/reviews",
+            json={"held_on": held_on, "organisations_present": ["CLEVELAND-POLICE"]},
+            headers=police,
+        )
+        assert response.status_code == 201
+
+    assert (await actionplans.get(url, headers=police)).json()["next_review_on"] == "2021-11-14"
