@@ -11,6 +11,7 @@ from tests.actionplans.conftest import (
     READ_WRITE,
     create_plan,
     plan_body,
+    target_body,
 )
 from tests.harness import TokenMinter
 
@@ -131,8 +132,8 @@ async def test_plan_status_moves_draft_active_closed_never_back_to_draft(
     assert back_to_draft.status_code == 409
     assert "allowed: closed" in back_to_draft.json()["detail"]
     assert closed.json()["status"] == "closed"
-    target = await actionplans.post(f"{url}/targets", json={"indicator_code": "x"}, headers=police)
-    assert target.status_code in (409, 422)
+    target = await actionplans.post(f"{url}/targets", json=target_body(), headers=police)
+    assert target.status_code == 409  # a closed plan is a record until it is reopened
 
 
 async def test_plans_are_filtered_and_paged_with_a_cursor(
@@ -173,3 +174,50 @@ async def test_objectives_are_the_nine_from_the_locality_working_overview(
 
     assert len(items) == 9
     assert {"code": "people_feel_safe", "title": "People feel safe"} in items
+
+
+async def test_outsiders_cannot_write_targets_actions_or_reviews_and_members_leave_a_trail(
+    actionplans: httpx.AsyncClient, police: dict[str, str], mint: TokenMinter
+) -> None:
+    plan = await create_plan(actionplans, police)
+    url = f"/api/v1/action-plans/{plan['id']}"
+    writes = {
+        "targets": target_body(),
+        "actions": {"description": "Back alley makeover", "owner_organisation": COUNCIL},
+        "reviews": {"held_on": "2021-10-14", "organisations_present": [POLICE, COUNCIL]},
+    }
+    outsider = mint.headers(OUTSIDER, READ_WRITE)
+    member = mint.headers(COUNCIL, READ_WRITE, subject="warden-7")
+
+    refused = [
+        (await actionplans.post(f"{url}/{kind}", json=body, headers=outsider)).status_code
+        for kind, body in writes.items()
+    ]
+    accepted = [
+        (await actionplans.post(f"{url}/{kind}", json=body, headers=member)).status_code
+        for kind, body in writes.items()
+    ]
+
+    assert refused == [403, 403, 403]
+    assert accepted == [201, 201, 201]
+    history = (await actionplans.get(f"{url}/history", headers=outsider)).json()["items"]
+    assert [(h["change"], h["organisation"], h["subject"]) for h in history[1:]] == [
+        ("target.set", COUNCIL, "warden-7"),
+        ("action.created", COUNCIL, "warden-7"),
+        ("review.recorded", COUNCIL, "warden-7"),
+    ]
+
+
+async def test_patch_cannot_null_a_required_field(
+    actionplans: httpx.AsyncClient, police: dict[str, str]
+) -> None:
+    plan = await create_plan(actionplans, police)
+
+    response = await actionplans.patch(
+        f"/api/v1/action-plans/{plan['id']}",
+        json={"lead_organisation": None},
+        headers=police | {"If-Match": '"1"'},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "lead_organisation"
