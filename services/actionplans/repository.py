@@ -158,6 +158,16 @@ async def get_indicator(session: AsyncSession, code: str) -> Indicator | None:
     return await session.get(Indicator, code)
 
 
+async def indicator_units(session: AsyncSession, codes: Sequence[str]) -> dict[str, str]:
+    """The unit of each indicator seen so far, by code."""
+    if not codes:
+        return {}
+    rows = await session.execute(
+        select(Indicator.code, Indicator.unit).where(Indicator.code.in_(set(codes)))
+    )
+    return {code: unit for code, unit in rows}
+
+
 async def get_latest_observation(
     session: AsyncSession, indicator_code: str, area_code: str
 ) -> LatestObservation | None:

@@ -189,6 +189,9 @@ class TargetRead(BaseModel):
     id: str
     plan_id: str
     indicator_code: str
+    unit: str | None = Field(
+        description="The indicator's unit, once the metrics service has published it."
+    )
     area_code: str
     description: str | None
     desired_direction: Direction

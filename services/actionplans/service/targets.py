@@ -79,7 +79,8 @@ async def set_target(
         await session.flush()
         repository.add(session, version)
         await _rate_and_announce(session, plan, target, version, caller, "target.set", now)
-    return target_read(target, version)
+        units = await repository.indicator_units(session, [target.indicator_code])
+    return target_read(target, version, units.get(target.indicator_code))
 
 
 async def _direction_of(
@@ -184,7 +185,8 @@ async def rebaseline_target(
         repository.add(session, version)
         target.current_version = version.version
         await _rate_and_announce(session, plan, target, version, caller, "target.rebaselined", now)
-    return target_read(target, version)
+        units = await repository.indicator_units(session, [target.indicator_code])
+    return target_read(target, version, units.get(target.indicator_code))
 
 
 def _given_or(value: float | None, default: float) -> float:
@@ -202,7 +204,8 @@ async def get_target(session: AsyncSession, *, plan_id: str, target_id: str) -> 
     target = await _target_or_404(session, plan_id, target_id)
     version = await repository.get_target_version(session, target.id, target.current_version)
     assert version is not None
-    return target_read(target, version)
+    units = await repository.indicator_units(session, [target.indicator_code])
+    return target_read(target, version, units.get(target.indicator_code))
 
 
 async def list_targets(
@@ -212,7 +215,11 @@ async def list_targets(
     rows = await repository.list_targets(session, plan_id, decode_created_cursor(cursor), limit)
     page = page_by_creation(rows, limit)
     versions = await repository.current_versions(session, page.items)
-    return PageOf([target_read(t, versions[t.id]) for t in page.items], page.next_cursor)
+    units = await repository.indicator_units(session, [t.indicator_code for t in page.items])
+    return PageOf(
+        [target_read(t, versions[t.id], units.get(t.indicator_code)) for t in page.items],
+        page.next_cursor,
+    )
 
 
 async def list_target_versions(
@@ -224,13 +231,14 @@ async def list_target_versions(
     return [TargetVersionRead.model_validate(row) for row in rows]
 
 
-def target_read(target: Target, version: TargetVersion) -> TargetRead:
+def target_read(target: Target, version: TargetVersion, unit: str | None) -> TargetRead:
     line = trajectory(target, version)
     has_value = target.current_value is not None and target.current_period_end is not None
     return TargetRead(
         id=target.id,
         plan_id=target.plan_id,
         indicator_code=target.indicator_code,
+        unit=unit,
         area_code=target.area_code,
         description=target.description,
         desired_direction=domain.Direction(target.desired_direction),

@@ -55,7 +55,9 @@ async def test_unseen_indicator_needs_a_fallback_direction_seen_one_decides_it(
     unseen = await actionplans.post(url, json=target_body(desired_direction=None), headers=police)
     await deliver(
         actionplans_app,
-        observation("asb_incidents", "NP", 258, date(2021, 6, 30), direction="down"),
+        observation(
+            "asb_incidents", "NP", 258, date(2021, 6, 30), direction="down", unit="incidents"
+        ),
     )
     contradicting = await actionplans.post(
         url,
@@ -81,6 +83,7 @@ async def test_unseen_indicator_needs_a_fallback_direction_seen_one_decides_it(
     assert decided.status_code == 201
     target = decided.json()
     assert (target["desired_direction"], target["direction_source"]) == ("down", "indicator")
+    assert target["unit"] == "incidents"  # learned from the observation, like the direction
     assert target["current_value"] == 258  # rated at once from the data already seen
     assert target["rag"] is not None
 
