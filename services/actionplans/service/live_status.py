@@ -82,7 +82,8 @@ def refresh_target(
             "period": observation.period_label,
         },
     )
-    if domain.turned_red(previous_rag, rag.value):
+    # Only an active plan is followed by the strategic group; drafts and closed plans stay quiet.
+    if domain.turned_red(previous_rag, rag.value) and plan.status == domain.PlanStatus.ACTIVE:
         add_event(session, OutboxEvent, events.target_off_track(plan, target, at))
 
 

@@ -2,6 +2,7 @@
 
 import dataclasses
 import uuid
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -143,7 +144,16 @@ async def update_plan(
                 OutboxEvent,
                 events.plan_status_changed(plan, previous_status, caller.organisation, now),
             )
+            if plan.status == domain.PlanStatus.ACTIVE:
+                await _announce_red_targets(session, plan, now)
     return plan
+
+
+async def _announce_red_targets(session: AsyncSession, plan: Plan, at: datetime) -> None:
+    """A plan becoming active raises the alarm for targets already red while it was quiet."""
+    for target in await repository.all_targets_of_plan(session, plan.id):
+        if target.rag == domain.Rag.RED:
+            add_event(session, OutboxEvent, events.target_off_track(plan, target, at))
 
 
 def _validate_plan_update(settings: Settings, plan: Plan, updates: dict) -> None:

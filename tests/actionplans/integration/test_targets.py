@@ -221,3 +221,23 @@ async def test_trend_arriving_before_the_first_observation_is_kept(
     url = f"/api/v1/action-plans/{plan['id']}/targets/{target['id']}"
     live = (await actionplans.get(url, headers=police)).json()
     assert (live["current_value"], live["trend"]) == (35.49, "improving")
+
+
+async def test_a_draft_plan_target_turning_red_raises_the_alarm_only_once_active(
+    actionplans_app: FastAPI, actionplans: httpx.AsyncClient, police: dict[str, str]
+) -> None:
+    plan = await create_plan(actionplans, police, status="draft")
+    target = await create_target(actionplans, police, plan["id"], target_date="2021-09-30")
+
+    await deliver(actionplans_app, observation("feel_safe_day", "NP", 35.49, date(2021, 3, 31)))
+
+    url = f"/api/v1/action-plans/{plan['id']}/targets/{target['id']}"
+    assert (await actionplans.get(url, headers=police)).json()["rag"] == "red"
+    assert TARGET_OFF_TRACK_V1 not in await outbox_types(actionplans_app)
+    activated = await actionplans.patch(
+        f"/api/v1/action-plans/{plan['id']}",
+        json={"status": "active"},
+        headers=police | {"If-Match": '"1"'},
+    )
+    assert activated.status_code == 200
+    assert (await outbox_types(actionplans_app)).count(TARGET_OFF_TRACK_V1) == 1
