@@ -82,7 +82,7 @@ async def record_review(
             details={
                 "held_on": request.held_on.isoformat(),
                 "escalations": len(request.escalations),
-                "next_review_on": plan.next_review_on.isoformat(),
+                "next_review_on": plan.next_review_on.isoformat() if plan.next_review_on else None,
             },
         )
         rags = Counter(s.rag.value for s in snapshots if s.rag)
