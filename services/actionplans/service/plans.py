@@ -34,7 +34,7 @@ from services.actionplans.service.guards import (
 from shared.auth import Caller
 from shared.localities import load_localities
 from shared.outbox import add_event
-from shared.problems import NotFound
+from shared.problems import NotFound, Unprocessable
 
 
 async def create_plan(
@@ -42,6 +42,11 @@ async def create_plan(
 ) -> Plan:
     """Create a plan; the creating organisation joins its working group if not already in it."""
     ensure_locality(settings.localities_file, request.locality_code)
+    if request.status == domain.PlanStatus.CLOSED:
+        raise Unprocessable(
+            "A plan starts as draft or active.",
+            errors=[{"field": "status", "message": "draft or active"}],
+        )
     ensure_known_codes(
         load_objectives(settings.objectives_file), request.objective_codes, "objective_codes"
     )

@@ -38,12 +38,13 @@ async def test_plan_is_created_read_back_with_etag_and_listed_in_its_history(
     assert [(h["change"], h["organisation"]) for h in history] == [("plan.created", POLICE)]
 
 
-async def test_plan_refuses_unknown_locality_and_objective_naming_the_field(
+async def test_plan_refuses_unknown_locality_objective_or_closed_start_naming_the_field(
     actionplans: httpx.AsyncClient, police: dict[str, str]
 ) -> None:
     for overrides, field in (
         ({"locality_code": "XX"}, "locality_code"),
         ({"objective_codes": ["world_peace"]}, "objective_codes"),
+        ({"status": "closed"}, "status"),
     ):
         response = await actionplans.post(
             "/api/v1/action-plans", json=plan_body(**overrides), headers=police
