@@ -1,5 +1,7 @@
 """Plans over HTTP: creation, access, ETag/If-Match, status lifecycle, history, lists."""
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -222,3 +224,20 @@ async def test_patch_cannot_null_a_required_field(
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "lead_organisation"
+
+
+async def test_two_updates_racing_with_the_same_etag_one_wins_one_gets_412(
+    actionplans: httpx.AsyncClient, police: dict[str, str]
+) -> None:
+    plan = await create_plan(actionplans, police)
+    url = f"/api/v1/action-plans/{plan['id']}"
+
+    responses = await asyncio.gather(
+        *(
+            actionplans.patch(url, json={"title": title}, headers=police | {"If-Match": '"1"'})
+            for title in ("Safer streets", "Safer homes")
+        )
+    )
+
+    assert sorted(r.status_code for r in responses) == [200, 412]
+    assert (await actionplans.get(url, headers=police)).headers["ETag"] == '"2"'
