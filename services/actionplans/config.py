@@ -1,8 +1,14 @@
 """Settings of the actionplans service (environment prefix ACTIONPLANS_)."""
 
+from pathlib import Path
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from shared.localities import DEFAULT_LOCALITIES_FILE
 from shared.settings import ServiceSettings
+
+DEFAULT_OBJECTIVES_FILE = Path(__file__).parent / "objectives.json"
 
 
 class Settings(ServiceSettings):
@@ -12,3 +18,8 @@ class Settings(ServiceSettings):
 
     service_name: str = "actionplans"
     consumer_group: str = "actionplans"
+    localities_file: Path = DEFAULT_LOCALITIES_FILE
+    objectives_file: Path = DEFAULT_OBJECTIVES_FILE
+    # Action due dates are calendar dates in the councils' time zone.
+    timezone: str = "Europe/London"
+    overdue_check_interval_s: float = Field(60.0, gt=0)

@@ -1,13 +1,39 @@
 """Wiring of the actionplans service: `uvicorn services.actionplans.main:create_app --factory`."""
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
 
 from services.actionplans.api import router
 from services.actionplans.config import Settings
 from services.actionplans.models import OutboxEvent, ProcessedEvent
-from shared.app import ServiceSpec, create_service_app
+from services.actionplans.overdue import OverdueChecker
+from services.actionplans.service.live_status import CONSUMED_TOPICS, HANDLERS
+from shared.app import ServiceRuntime, ServiceSpec, create_service_app
+from shared.consumer import EventConsumer
+from shared.problems import problem_response
+
+
+def build_consumers(runtime: ServiceRuntime) -> list[EventConsumer]:
+    settings = runtime.settings
+    assert isinstance(settings, Settings)
+    return [
+        EventConsumer(
+            settings,
+            group_id=settings.consumer_group,
+            topics=CONSUMED_TOPICS,
+            handlers=HANDLERS,
+            session_factory=runtime.sessions,
+            processed_model=ProcessedEvent,
+            producer=runtime.producer,
+        )
+    ]
+
 
 SPEC = ServiceSpec(
     title="Locality Hub: action plans",
@@ -17,8 +43,51 @@ SPEC = ServiceSpec(
     outbox_model=OutboxEvent,
     processed_model=ProcessedEvent,
     produced_topics=["actionplans.plan", "actionplans.target", "actionplans.action"],
+    consumers=build_consumers,
+    openapi_tags=[
+        {"name": "action plans", "description": "Plans, their history and locality summaries."},
+        {"name": "targets", "description": "SMART targets on PMF indicators, live RAG."},
+        {"name": "actions", "description": "Actions, owners, due dates, progress notes."},
+        {"name": "reviews", "description": "Review meetings with frozen target status."},
+    ],
 )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(SPEC, settings or Settings())
+    settings = settings or Settings()
+    app = create_service_app(SPEC, settings)
+    app.add_exception_handler(StaleDataError, _concurrent_update)  # type: ignore[arg-type]
+    app.router.lifespan_context = _with_overdue_checker(app.router.lifespan_context, settings)
+    return app
+
+
+async def _concurrent_update(request: Request, error: StaleDataError) -> JSONResponse:
+    """Two updates raced past the If-Match check: the later one loses, as with a stale ETag."""
+    return problem_response(
+        412,
+        "Precondition failed",
+        "The resource changed while your update was applied; read it again and retry.",
+        slug="precondition-failed",
+        instance=request.url.path,
+    )
+
+
+def _with_overdue_checker(inner, settings: Settings):  # type: ignore[no-untyped-def]
+    """Run the shared lifespan, plus the overdue-action checker while the service is up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with inner(app):
+            checker = OverdueChecker(
+                app.state.runtime.sessions,
+                timezone=settings.timezone,
+                interval_s=settings.overdue_check_interval_s,
+            )
+            task = asyncio.create_task(checker.run(), name="overdue-checker")
+            try:
+                yield
+            finally:
+                checker.stop()
+                await task
+
+    return lifespan

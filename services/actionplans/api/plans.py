@@ -1,0 +1,155 @@
+"""Routes for plans, their history, the objectives they serve and the locality summary."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from services.actionplans import repository
+from services.actionplans.api.http import (
+    CursorQuery,
+    ExpectedVersion,
+    LimitQuery,
+    SettingsDep,
+    with_etag,
+)
+from services.actionplans.domain import PlanStatus
+from services.actionplans.objectives import load_objectives
+from services.actionplans.schemas import (
+    HistoryEntry,
+    Objective,
+    ObjectiveList,
+    Page,
+    PlanCreate,
+    PlanRead,
+    PlanSummary,
+    PlanUpdate,
+)
+from services.actionplans.service import plans
+from shared.app import SessionDep
+from shared.auth import Caller, require_scope
+
+router = APIRouter(prefix="/api/v1", tags=["action plans"])
+Reader = Annotated[Caller, require_scope("actionplans:read")]
+Writer = Annotated[Caller, require_scope("actionplans:write")]
+
+
+@router.get("/objectives", response_model=ObjectiveList)
+async def list_objectives(settings: SettingsDep, caller: Reader) -> ObjectiveList:
+    """The objectives a plan can serve (configuration)."""
+    objectives = load_objectives(settings.objectives_file).values()
+    return ObjectiveList(items=[Objective(code=o.code, title=o.title) for o in objectives])
+
+
+@router.post("/action-plans", status_code=status.HTTP_201_CREATED, response_model=PlanRead)
+async def create_plan(
+    body: PlanCreate,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Writer,
+) -> PlanRead:
+    """Create an action plan for a locality, with its lead and working group."""
+    plan = await plans.create_plan(session, settings=settings, caller=caller, request=body)
+    with_etag(response, plan.version)
+    response.headers["Location"] = f"/api/v1/action-plans/{plan.id}"
+    return PlanRead.model_validate(plan)
+
+
+@router.get("/action-plans", response_model=Page[PlanRead])
+async def list_plans(
+    session: SessionDep,
+    caller: Reader,
+    locality: Annotated[str | None, Query(description="Locality code, e.g. NP.")] = None,
+    status: PlanStatus | None = None,
+    lead_organisation: str | None = None,
+    objective: Annotated[str | None, Query(description="Objective code served.")] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[PlanRead]:
+    """List action plans, oldest first, filtered by locality, status, lead or objective."""
+    where = repository.PlanFilter(
+        locality_code=locality,
+        status=status.value if status else None,
+        lead_organisation=lead_organisation,
+        objective_code=objective,
+    )
+    page = await plans.list_plans(session, where=where, cursor=cursor, limit=limit)
+    return Page(
+        items=[PlanRead.model_validate(p) for p in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/action-plans/{plan_id}", response_model=PlanRead)
+async def get_plan(
+    plan_id: str, response: Response, session: SessionDep, caller: Reader
+) -> PlanRead:
+    """Read one action plan; its ETag goes in If-Match when you change it."""
+    plan = await plans.get_plan(session, plan_id=plan_id)
+    with_etag(response, plan.version)
+    return PlanRead.model_validate(plan)
+
+
+@router.patch("/action-plans/{plan_id}", response_model=PlanRead)
+async def update_plan(
+    plan_id: str,
+    body: PlanUpdate,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Writer,
+    expected: ExpectedVersion,
+) -> PlanRead:
+    """Change a plan (lead and member organisations only); status: draft -> active -> closed."""
+    plan = await plans.update_plan(
+        session,
+        settings=settings,
+        caller=caller,
+        plan_id=plan_id,
+        expected_version=expected,
+        request=body,
+    )
+    with_etag(response, plan.version)
+    return PlanRead.model_validate(plan)
+
+
+@router.get("/action-plans/{plan_id}/history", response_model=Page[HistoryEntry])
+async def plan_history(
+    plan_id: str,
+    session: SessionDep,
+    caller: Reader,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[HistoryEntry]:
+    """Every change to the plan and what is in it: who, which organisation, when, what."""
+    page = await plans.plan_history(session, plan_id=plan_id, cursor=cursor, limit=limit)
+    return Page(
+        items=[HistoryEntry.model_validate(h) for h in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/localities/{code}/action-plans", response_model=Page[PlanSummary])
+async def locality_summary(
+    code: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Reader,
+    status: PlanStatus | None = None,
+    lead_organisation: str | None = None,
+    objective: Annotated[str | None, Query(description="Objective code served.")] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[PlanSummary]:
+    """Every plan of a locality: lead, RAG counts of its targets, overdue actions, next review."""
+    page = await plans.locality_summary(
+        session,
+        settings=settings,
+        locality_code=code,
+        where=repository.PlanFilter(
+            status=status.value if status else None,
+            lead_organisation=lead_organisation,
+            objective_code=objective,
+        ),
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page(items=page.items, next_cursor=page.next_cursor)

@@ -1,0 +1,88 @@
+"""Routes for a plan's SMART targets and their versions."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Response, status
+
+from services.actionplans.api.http import CursorQuery, ExpectedVersion, LimitQuery, with_etag
+from services.actionplans.schemas import (
+    Page,
+    TargetCreate,
+    TargetRead,
+    TargetRebaseline,
+    TargetVersionRead,
+)
+from services.actionplans.service import targets
+from shared.app import SessionDep
+from shared.auth import Caller, require_scope
+
+router = APIRouter(prefix="/api/v1/action-plans/{plan_id}/targets", tags=["targets"])
+Reader = Annotated[Caller, require_scope("actionplans:read")]
+Writer = Annotated[Caller, require_scope("actionplans:write")]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=TargetRead)
+async def set_target(
+    plan_id: str, body: TargetCreate, response: Response, session: SessionDep, caller: Writer
+) -> TargetRead:
+    """Set a SMART target on a PMF indicator: baseline, target value and date, amber tolerance."""
+    target = await targets.set_target(session, caller=caller, plan_id=plan_id, request=body)
+    with_etag(response, target.version)
+    response.headers["Location"] = f"/api/v1/action-plans/{plan_id}/targets/{target.id}"
+    return target
+
+
+@router.get("", response_model=Page[TargetRead])
+async def list_targets(
+    plan_id: str,
+    session: SessionDep,
+    caller: Reader,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[TargetRead]:
+    """A plan's targets with their current value, trajectory, RAG and trend."""
+    page = await targets.list_targets(session, plan_id=plan_id, cursor=cursor, limit=limit)
+    return Page(items=page.items, next_cursor=page.next_cursor)
+
+
+@router.get("/{target_id}", response_model=TargetRead)
+async def get_target(
+    plan_id: str, target_id: str, response: Response, session: SessionDep, caller: Reader
+) -> TargetRead:
+    """Read one target; its ETag goes in If-Match when you re-baseline it."""
+    target = await targets.get_target(session, plan_id=plan_id, target_id=target_id)
+    with_etag(response, target.version)
+    return target
+
+
+@router.post(
+    "/{target_id}/versions", status_code=status.HTTP_201_CREATED, response_model=TargetRead
+)
+async def rebaseline_target(
+    plan_id: str,
+    target_id: str,
+    body: TargetRebaseline,
+    response: Response,
+    session: SessionDep,
+    caller: Writer,
+    expected: ExpectedVersion,
+) -> TargetRead:
+    """Re-baseline a target: a new version; earlier versions are kept and stay readable."""
+    target = await targets.rebaseline_target(
+        session,
+        caller=caller,
+        plan_id=plan_id,
+        target_id=target_id,
+        expected_version=expected,
+        request=body,
+    )
+    with_etag(response, target.version)
+    return target
+
+
+@router.get("/{target_id}/versions", response_model=list[TargetVersionRead])
+async def list_target_versions(
+    plan_id: str, target_id: str, session: SessionDep, caller: Reader
+) -> list[TargetVersionRead]:
+    """Every version of a target's numbers, first to current."""
+    return await targets.list_target_versions(session, plan_id=plan_id, target_id=target_id)

@@ -1,0 +1,233 @@
+"""Plan use cases: create, read, list, change, history, and the locality summary."""
+
+import dataclasses
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.actionplans import domain, events, repository
+from services.actionplans.config import Settings
+from services.actionplans.models import OutboxEvent, Plan, PlanHistory
+from services.actionplans.objectives import load_objectives
+from services.actionplans.pagination import (
+    PageOf,
+    decode_created_cursor,
+    decode_sequence_cursor,
+    page_by_creation,
+    page_by_sequence,
+)
+from services.actionplans.schemas import PlanCreate, PlanSummary, PlanUpdate, RagCounts
+from services.actionplans.service.guards import (
+    changed_fields,
+    ensure_editor,
+    ensure_known_codes,
+    ensure_locality,
+    ensure_transition,
+    ensure_version,
+    local_today,
+    plan_or_404,
+    record_change,
+    reject_nulls,
+    utcnow,
+)
+from shared.auth import Caller
+from shared.localities import load_localities
+from shared.outbox import add_event
+from shared.problems import NotFound, Unprocessable
+
+
+async def create_plan(
+    session: AsyncSession, *, settings: Settings, caller: Caller, request: PlanCreate
+) -> Plan:
+    """Create a plan; the creating organisation joins its working group if not already in it."""
+    ensure_locality(settings.localities_file, request.locality_code)
+    if request.status == domain.PlanStatus.CLOSED:
+        raise Unprocessable(
+            "A plan starts as draft or active.",
+            errors=[{"field": "status", "message": "draft or active"}],
+        )
+    ensure_known_codes(
+        load_objectives(settings.objectives_file), request.objective_codes, "objective_codes"
+    )
+    members = _members(request.lead_organisation, request.member_organisations)
+    if caller.organisation != request.lead_organisation and caller.organisation not in members:
+        members.append(caller.organisation)
+    now = utcnow()
+    plan = Plan(
+        id=str(uuid.uuid4()),
+        title=request.title,
+        locality_code=request.locality_code,
+        objective_codes=list(dict.fromkeys(request.objective_codes)),
+        lead_person=request.lead_person,
+        lead_organisation=request.lead_organisation,
+        member_organisations=members,
+        status=request.status.value,
+        review_cadence=request.review_cadence.value,
+        next_review_on=request.next_review_on
+        or domain.next_review_date(local_today(settings.timezone, now), request.review_cadence),
+        created_at=now,
+        updated_at=now,
+    )
+    async with session.begin():
+        repository.add(session, plan)
+        await session.flush()
+        record_change(
+            session,
+            plan,
+            change="plan.created",
+            entity_id=plan.id,
+            caller=caller,
+            at=now,
+            details=request.model_dump(mode="json"),
+        )
+        add_event(session, OutboxEvent, events.plan_created(plan, caller.organisation))
+    return plan
+
+
+def _members(lead: str, members: list[str]) -> list[str]:
+    """Members without duplicates or the lead (who is always in the working group)."""
+    return [m for m in dict.fromkeys(members) if m != lead]
+
+
+async def get_plan(session: AsyncSession, *, plan_id: str) -> Plan:
+    return await plan_or_404(session, plan_id)
+
+
+async def list_plans(
+    session: AsyncSession, *, where: repository.PlanFilter, cursor: str | None, limit: int
+) -> PageOf[Plan]:
+    rows = await repository.list_plans(session, where, decode_created_cursor(cursor), limit)
+    return page_by_creation(rows, limit)
+
+
+async def update_plan(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    caller: Caller,
+    plan_id: str,
+    expected_version: int | None,
+    request: PlanUpdate,
+) -> Plan:
+    """Change a plan's fields or status (enforced transitions), against the version read."""
+    async with session.begin():
+        plan = await plan_or_404(session, plan_id)
+        ensure_editor(plan, caller)
+        ensure_version(plan.version, expected_version)
+        updates = request.model_dump(exclude_unset=True, mode="python")
+        _validate_plan_update(settings, plan, updates)
+        previous_status = plan.status
+        if "status" in updates:
+            updates["status"] = updates["status"].value
+            if updates["status"] != plan.status:
+                ensure_transition(domain.check_plan_transition, plan.status, updates["status"])
+        if "review_cadence" in updates:
+            updates["review_cadence"] = updates["review_cadence"].value
+        lead = updates.get("lead_organisation", plan.lead_organisation)
+        if "member_organisations" in updates or "lead_organisation" in updates:
+            updates["member_organisations"] = _members(
+                lead, updates.get("member_organisations", plan.member_organisations)
+            )
+        now = utcnow()
+        changes = changed_fields(plan, updates)
+        if not changes:
+            return plan
+        plan.updated_at = now
+        record_change(
+            session,
+            plan,
+            change="plan.updated",
+            entity_id=plan.id,
+            caller=caller,
+            at=now,
+            details=changes,
+        )
+        if plan.status != previous_status:
+            add_event(
+                session,
+                OutboxEvent,
+                events.plan_status_changed(plan, previous_status, caller.organisation, now),
+            )
+            if plan.status == domain.PlanStatus.ACTIVE:
+                await _announce_red_targets(session, plan, now)
+    return plan
+
+
+async def _announce_red_targets(session: AsyncSession, plan: Plan, at: datetime) -> None:
+    """A plan becoming active raises the alarm for targets already red while it was quiet."""
+    for target in await repository.all_targets_of_plan(session, plan.id):
+        if target.rag == domain.Rag.RED:
+            add_event(session, OutboxEvent, events.target_off_track(plan, target, at))
+
+
+def _validate_plan_update(settings: Settings, plan: Plan, updates: dict) -> None:
+    reject_nulls(
+        updates,
+        (
+            "title",
+            "lead_person",
+            "lead_organisation",
+            "status",
+            "review_cadence",
+            "objective_codes",
+            "member_organisations",
+        ),
+    )
+    if "objective_codes" in updates:
+        ensure_known_codes(
+            load_objectives(settings.objectives_file), updates["objective_codes"], "objective_codes"
+        )
+        updates["objective_codes"] = list(dict.fromkeys(updates["objective_codes"]))
+
+
+async def plan_history(
+    session: AsyncSession, *, plan_id: str, cursor: str | None, limit: int
+) -> PageOf[PlanHistory]:
+    await plan_or_404(session, plan_id)
+    rows = await repository.list_history(session, plan_id, decode_sequence_cursor(cursor), limit)
+    return page_by_sequence(rows, limit)
+
+
+async def locality_summary(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    locality_code: str,
+    where: repository.PlanFilter,
+    cursor: str | None,
+    limit: int,
+) -> PageOf[PlanSummary]:
+    """Every plan of a locality with its lead, RAG counts, overdue actions and next review."""
+    if locality_code not in load_localities(settings.localities_file):
+        raise NotFound(f"No locality with code '{locality_code}'.")
+    where = dataclasses.replace(where, locality_code=locality_code)
+    page = await list_plans(session, where=where, cursor=cursor, limit=limit)
+    plan_ids = [plan.id for plan in page.items]
+    today = local_today(settings.timezone)
+    rags = await repository.rag_counts(session, plan_ids)
+    actions = await repository.action_counts(session, plan_ids, today)
+    items = [
+        PlanSummary(
+            plan_id=plan.id,
+            title=plan.title,
+            status=domain.PlanStatus(plan.status),
+            objective_codes=plan.objective_codes,
+            lead_person=plan.lead_person,
+            lead_organisation=plan.lead_organisation,
+            targets=RagCounts(
+                red=rags[plan.id].get("red", 0),
+                amber=rags[plan.id].get("amber", 0),
+                green=rags[plan.id].get("green", 0),
+                no_data=rags[plan.id].get(None, 0),
+            ),
+            open_actions=actions[plan.id][0],
+            overdue_actions=actions[plan.id][1],
+            next_review_on=plan.next_review_on,
+            review_due=plan.status == domain.PlanStatus.ACTIVE
+            and plan.next_review_on is not None
+            and plan.next_review_on <= today,
+        )
+        for plan in page.items
+    ]
+    return PageOf(items, page.next_cursor)

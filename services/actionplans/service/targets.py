@@ -1,0 +1,260 @@
+"""SMART target use cases: set a target, re-baseline it (a new version), read targets."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.actionplans import domain, events, repository
+from services.actionplans.models import OutboxEvent, Plan, Target, TargetVersion
+from services.actionplans.pagination import PageOf, decode_created_cursor, page_by_creation
+from services.actionplans.schemas import (
+    TargetCreate,
+    TargetRead,
+    TargetRebaseline,
+    TargetVersionRead,
+)
+from services.actionplans.service.guards import (
+    ensure_version,
+    plan_or_404,
+    plan_to_change,
+    record_change,
+    utcnow,
+)
+from services.actionplans.service.live_status import refresh_target, trajectory
+from shared.auth import Caller
+from shared.outbox import add_event
+from shared.problems import NotFound, Unprocessable
+
+
+async def set_target(
+    session: AsyncSession, *, caller: Caller, plan_id: str, request: TargetCreate
+) -> TargetRead:
+    """Add a measurable target to a plan; rated at once if the indicator already has data."""
+    missing = domain.missing_target_fields(
+        indicator_code=request.indicator_code,
+        baseline_value=request.baseline_value,
+        baseline_period=request.baseline_period,
+        target_value=request.target_value,
+        target_date=request.target_date,
+    )
+    if missing:
+        raise Unprocessable(
+            f"The target is not measurable: it needs {', '.join(missing)}.",
+            errors=[{"field": name, "message": "required for a SMART target"} for name in missing],
+        )
+    assert request.indicator_code and request.target_date and request.baseline_period
+    indicator_code = request.indicator_code.strip()
+    async with session.begin():
+        plan = await plan_to_change(session, plan_id, caller)
+        direction, source = await _direction_of(session, indicator_code, request.desired_direction)
+        now = utcnow()
+        target = Target(
+            id=str(uuid.uuid4()),
+            plan_id=plan.id,
+            indicator_code=indicator_code,
+            area_code=request.area_code or plan.locality_code,
+            description=request.description,
+            desired_direction=direction,
+            direction_source=source,
+            current_version=1,
+            created_at=now,
+        )
+        version = TargetVersion(
+            target_id=target.id,
+            version=1,
+            baseline_value=request.baseline_value,
+            baseline_period=request.baseline_period.strip(),
+            baseline_on=request.baseline_on,
+            target_value=request.target_value,
+            target_date=request.target_date,
+            amber_tolerance=request.amber_tolerance,
+            reason=None,
+            set_at=now,
+            set_by_subject=caller.subject,
+            set_by_organisation=caller.organisation,
+        )
+        _check_dates(version)
+        repository.add(session, target)
+        await session.flush()
+        repository.add(session, version)
+        await _rate_and_announce(session, plan, target, version, caller, "target.set", now)
+        units = await repository.indicator_units(session, [target.indicator_code])
+    return target_read(target, version, units.get(target.indicator_code))
+
+
+async def _direction_of(
+    session: AsyncSession, indicator_code: str, given: domain.Direction | None
+) -> tuple[str, str]:
+    """The indicator's direction when the metrics service has published it, else the caller's."""
+    indicator = await repository.get_indicator(session, indicator_code)
+    if indicator is not None:
+        if given is not None and given.value != indicator.desired_direction:
+            raise Unprocessable(
+                f"Indicator '{indicator_code}' is better going {indicator.desired_direction}; "
+                "omit desired_direction, the indicator decides it.",
+                errors=[{"field": "desired_direction", "message": "contradicts the indicator"}],
+            )
+        return indicator.desired_direction, domain.DirectionSource.INDICATOR.value
+    if given is None:
+        raise Unprocessable(
+            f"Indicator '{indicator_code}' has no data yet, so its desired direction is "
+            "unknown; give desired_direction ('up' or 'down') until it does.",
+            errors=[{"field": "desired_direction", "message": "required for an unseen indicator"}],
+        )
+    return given.value, domain.DirectionSource.CALLER.value
+
+
+def _check_dates(version: TargetVersion) -> None:
+    if version.baseline_on is not None and version.baseline_on >= version.target_date:
+        raise Unprocessable(
+            "The target date must come after the end of the baseline period.",
+            errors=[{"field": "target_date", "message": "not after baseline_on"}],
+        )
+
+
+async def _rate_and_announce(
+    session: AsyncSession,
+    plan: Plan,
+    target: Target,
+    version: TargetVersion,
+    caller: Caller,
+    change: str,
+    at: datetime,
+) -> None:
+    """History, the target.set event (metrics rates against it) and the RAG from current data."""
+    record_change(
+        session,
+        plan,
+        change=change,
+        entity_id=target.id,
+        caller=caller,
+        at=at,
+        details={
+            "indicator_code": target.indicator_code,
+            "area_code": target.area_code,
+            "version": version.version,
+            "baseline_value": version.baseline_value,
+            "baseline_period": version.baseline_period,
+            "target_value": version.target_value,
+            "target_date": version.target_date.isoformat(),
+            "amber_tolerance": version.amber_tolerance,
+            "reason": version.reason,
+        },
+    )
+    add_event(session, OutboxEvent, events.target_set(plan, target, version, caller.organisation))
+    observation = await repository.get_latest_observation(
+        session, target.indicator_code, target.area_code
+    )
+    refresh_target(session, plan, target, version, observation, at=at)
+    await session.flush()
+
+
+async def rebaseline_target(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    plan_id: str,
+    target_id: str,
+    expected_version: int | None,
+    request: TargetRebaseline,
+) -> TargetRead:
+    """Write a new version of the target's numbers; earlier versions stay as they were."""
+    async with session.begin():
+        plan = await plan_to_change(session, plan_id, caller)
+        target = await _target_or_404(session, plan_id, target_id)
+        ensure_version(target.version, expected_version)
+        current = await repository.get_target_version(session, target.id, target.current_version)
+        assert current is not None
+        now = utcnow()
+        version = TargetVersion(
+            target_id=target.id,
+            version=current.version + 1,
+            baseline_value=request.baseline_value,
+            baseline_period=request.baseline_period,
+            baseline_on=request.baseline_on,
+            target_value=_given_or(request.target_value, current.target_value),
+            target_date=request.target_date or current.target_date,
+            amber_tolerance=_given_or(request.amber_tolerance, current.amber_tolerance),
+            reason=request.reason,
+            set_at=now,
+            set_by_subject=caller.subject,
+            set_by_organisation=caller.organisation,
+        )
+        _check_dates(version)
+        repository.add(session, version)
+        target.current_version = version.version
+        await _rate_and_announce(session, plan, target, version, caller, "target.rebaselined", now)
+        units = await repository.indicator_units(session, [target.indicator_code])
+    return target_read(target, version, units.get(target.indicator_code))
+
+
+def _given_or(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
+async def _target_or_404(session: AsyncSession, plan_id: str, target_id: str) -> Target:
+    target = await repository.get_target(session, plan_id, target_id)
+    if target is None:
+        raise NotFound(f"No target with id '{target_id}' in plan '{plan_id}'.")
+    return target
+
+
+async def get_target(session: AsyncSession, *, plan_id: str, target_id: str) -> TargetRead:
+    target = await _target_or_404(session, plan_id, target_id)
+    version = await repository.get_target_version(session, target.id, target.current_version)
+    assert version is not None
+    units = await repository.indicator_units(session, [target.indicator_code])
+    return target_read(target, version, units.get(target.indicator_code))
+
+
+async def list_targets(
+    session: AsyncSession, *, plan_id: str, cursor: str | None, limit: int
+) -> PageOf[TargetRead]:
+    await plan_or_404(session, plan_id)
+    rows = await repository.list_targets(session, plan_id, decode_created_cursor(cursor), limit)
+    page = page_by_creation(rows, limit)
+    versions = await repository.current_versions(session, page.items)
+    units = await repository.indicator_units(session, [t.indicator_code for t in page.items])
+    return PageOf(
+        [target_read(t, versions[t.id], units.get(t.indicator_code)) for t in page.items],
+        page.next_cursor,
+    )
+
+
+async def list_target_versions(
+    session: AsyncSession, *, plan_id: str, target_id: str
+) -> list[TargetVersionRead]:
+    """Every version of a target's numbers, first to current."""
+    target = await _target_or_404(session, plan_id, target_id)
+    rows = await repository.list_target_versions(session, target.id)
+    return [TargetVersionRead.model_validate(row) for row in rows]
+
+
+def target_read(target: Target, version: TargetVersion, unit: str | None) -> TargetRead:
+    line = trajectory(target, version)
+    has_value = target.current_value is not None and target.current_period_end is not None
+    return TargetRead(
+        id=target.id,
+        plan_id=target.plan_id,
+        indicator_code=target.indicator_code,
+        unit=unit,
+        area_code=target.area_code,
+        description=target.description,
+        desired_direction=domain.Direction(target.desired_direction),
+        direction_source=domain.DirectionSource(target.direction_source),
+        current=TargetVersionRead.model_validate(version),
+        current_value=target.current_value,
+        current_period_label=target.current_period_label,
+        expected_value=(
+            round(line.expected_on(target.current_period_end), 4)
+            if has_value and target.current_period_end
+            else None
+        ),
+        gap_to_target=(
+            line.gap_to_target(target.current_value) if target.current_value is not None else None
+        ),
+        rag=domain.Rag(target.rag) if target.rag else None,
+        trend=target.trend,
+        version=target.version,
+    )

@@ -1,0 +1,91 @@
+"""Outgoing payloads follow the shared contracts and carry codes, never free text."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from services.actionplans import events
+from services.actionplans.models import Action, Plan, Target, TargetVersion
+from shared.contracts.actionplans import (
+    ActionOverdueV1,
+    PlanCreatedV1,
+    TargetOffTrackV1,
+    TargetSetV1,
+)
+
+pytestmark = pytest.mark.unit
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+PLAN = Plan(
+    id="p1",
+    title="Drugs and drug-related issues",
+    locality_code="NO",
+    objective_codes=["people_feel_safe"],
+    lead_person="Sergeant, North Ormesby NPT",
+    lead_organisation="CLEVELAND-POLICE",
+    member_organisations=["MIDDLESBROUGH-COUNCIL"],
+    status="active",
+    review_cadence="monthly",
+    created_at=NOW,
+)
+TARGET = Target(
+    id="t1",
+    plan_id="p1",
+    indicator_code="asb_incidents",
+    area_code="NO",
+    current_value=98.0,
+    rag="red",
+)
+
+
+def test_plan_created_names_codes_not_the_title_or_lead_person() -> None:
+    envelope = events.plan_created(PLAN, "CLEVELAND-POLICE")
+
+    payload = PlanCreatedV1.model_validate(envelope.data)
+
+    assert (envelope.topic, envelope.subject) == ("actionplans.plan", "p1")
+    assert payload.objective_codes == ["people_feel_safe"]
+    flat = str(envelope.data)
+    assert "Drugs" not in flat and "Sergeant" not in flat
+
+
+def test_target_set_and_off_track_follow_the_contract() -> None:
+    version = TargetVersion(
+        target_id="t1",
+        version=2,
+        baseline_value=157,
+        baseline_period="Q1 2020/21",
+        target_value=60,
+        target_date=date(2022, 3, 31),
+        amber_tolerance=10,
+        set_at=NOW,
+    )
+
+    target_set = TargetSetV1.model_validate(events.target_set(PLAN, TARGET, version, "X").data)
+    off_track = TargetOffTrackV1.model_validate(events.target_off_track(PLAN, TARGET, NOW).data)
+
+    assert (target_set.version, target_set.area_code, target_set.amber_tolerance) == (2, "NO", 10)
+    assert (off_track.rag, off_track.latest_value, off_track.organisation) == (
+        "red",
+        98.0,
+        "SYSTEM",
+    )
+
+
+def test_action_overdue_carries_the_due_date_and_owner() -> None:
+    action = Action(
+        id="a1",
+        plan_id="p1",
+        owner_organisation="MIDDLESBROUGH-COUNCIL",
+        due_on=date(2026, 11, 1),
+        status="in_progress",
+        description="Secret text",
+    )
+
+    envelope = events.action_overdue(PLAN, action, NOW)
+
+    payload = ActionOverdueV1.model_validate(envelope.data)
+    assert (payload.due_date, payload.owner_organisation) == (
+        date(2026, 11, 1),
+        "MIDDLESBROUGH-COUNCIL",
+    )
+    assert "Secret" not in str(envelope.data)
