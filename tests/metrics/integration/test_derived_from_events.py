@@ -1,0 +1,158 @@
+"""referrals/actionplans -> Kafka -> metrics: derived indicators from events, counted once each."""
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from httpx import AsyncClient
+
+from shared.contracts import actionplans as plans
+from shared.contracts import referrals
+from shared.events import EventEnvelope, encode_data, new_event, to_kafka_headers
+from tests.harness import TokenMinter, wait_until
+
+pytestmark = pytest.mark.integration
+
+DAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+
+
+async def publish(kafka: str, *envelopes: EventEnvelope) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka)
+    await producer.start()
+    try:
+        for envelope in envelopes:
+            await producer.send_and_wait(
+                envelope.topic,
+                value=encode_data(envelope),
+                key=(envelope.subject or "").encode(),
+                headers=to_kafka_headers(envelope),
+            )
+    finally:
+        await producer.stop()
+
+
+def referral_events(
+    locality: str, number: int, track: str, resolved_after: timedelta | None, within_due: bool
+) -> list[EventEnvelope]:
+    """The events of one referral's life, built with the referrals contract."""
+    referral_id = f"{locality}-{number}"
+    common = {
+        "referral_id": referral_id,
+        "reference": f"NP-2026-{number:06d}",
+        "locality_code": locality,
+        "organisation": "MBC",
+    }
+    received_at = DAY + timedelta(hours=number)
+    events = [
+        referrals.ReferralReceivedV1(
+            **common, channel="phone", category_codes=["environmental"], received_at=received_at
+        ),
+        referrals.ReferralTriagedV1(
+            **common, track=track, received_at=received_at, triaged_at=received_at
+        ),
+    ]
+    if resolved_after is not None:
+        events.append(
+            referrals.ReferralResolvedV1(
+                **common,
+                track=track,
+                outcome_code="resolved",
+                received_at=received_at,
+                resolved_at=received_at + resolved_after,
+                within_due=within_due,
+            )
+        )
+    types = {
+        referrals.ReferralReceivedV1: referrals.REFERRAL_RECEIVED_V1,
+        referrals.ReferralTriagedV1: referrals.REFERRAL_TRIAGED_V1,
+        referrals.ReferralResolvedV1: referrals.REFERRAL_RESOLVED_V1,
+    }
+    return [new_event(referrals.SOURCE, types[type(e)], referral_id, e) for e in events]
+
+
+async def test_derived_indicators_come_from_referral_and_action_events_counted_once(
+    metrics: AsyncClient, mint: TokenMinter, kafka: str
+) -> None:
+    locality = "T" + uuid.uuid4().hex[:6].upper()  # topics are shared by every test
+    lives = [
+        referral_events(locality, 1, "see_and_solve", timedelta(hours=2), True),
+        referral_events(locality, 2, "see_and_solve", timedelta(hours=3), True),
+        referral_events(locality, 3, "see_and_solve", timedelta(days=2), False),
+        referral_events(locality, 4, "multi_agency", timedelta(days=10), False),
+        referral_events(locality, 5, "see_and_solve", None, False),
+    ]
+    envelopes = [event for life in lives for event in life]
+    overdue = new_event(
+        referrals.SOURCE,
+        referrals.REFERRAL_OVERDUE_V1,
+        f"{locality}-5",
+        referrals.ReferralOverdueV1(
+            referral_id=f"{locality}-5",
+            reference="NP-2026-000005",
+            locality_code=locality,
+            organisation="MBC",
+            clock="see_and_solve",
+            due_at=DAY + timedelta(hours=12),
+            detected_at=DAY + timedelta(hours=13),
+        ),
+    )
+    action = {
+        "plan_id": "p-1",
+        "locality_code": locality,
+        "organisation": "MBC",
+        "action_id": f"a-{locality}",
+        "owner_organisation": "CLEVELAND_POLICE",
+    }
+    action_overdue = new_event(
+        plans.SOURCE,
+        plans.ACTION_OVERDUE_V1,
+        f"a-{locality}",
+        plans.ActionOverdueV1(
+            **action, due_date=date(2026, 3, 1), detected_at=DAY + timedelta(days=1)
+        ),
+    )
+    # Every event twice: redelivery must not count anything twice.
+    await publish(kafka, *envelopes, overdue, action_overdue, *envelopes, overdue, action_overdue)
+    headers = mint.headers("ANY", "metrics:read")
+
+    async def series(code: str) -> list[dict]:
+        response = await metrics.get(
+            f"/api/v1/derived/{code}?locality={locality}&granularity=month", headers=headers
+        )
+        assert response.status_code == 200, response.text
+        items = response.json()["items"]
+        return items[0]["series"] if items else []
+
+    async def all_arrived() -> bool:
+        resolved = await series("median_days_to_resolution")
+        actions = await series("overdue_actions")
+        received = await series("referrals_received")
+        return bool(resolved and actions and received and received[0]["value"] == 5)
+
+    await wait_until(all_arrived)
+    [received] = await series("referrals_received")
+    assert (received["period_label"], received["value"]) == ("2026-03", 5)
+    [share] = await series("see_and_solve_share")
+    assert (share["value"], share["numerator"], share["denominator"]) == (80.0, 4, 5)
+    assert (await series("multi_agency_share"))[0]["value"] == 20.0
+    [within] = await series("see_and_solve_within_day")
+    assert (within["numerator"], within["denominator"]) == (2, 3)
+    # Resolution times 2h, 3h, 2 days, 10 days: the median is the mean of the middle two.
+    [median] = await series("median_days_to_resolution")
+    assert median["value"] == pytest.approx((3 / 24 + 2) / 2)
+    assert (await series("overdue_referrals"))[0]["value"] == 1
+    assert (await series("overdue_actions"))[0]["value"] == 1
+
+    weekly = await metrics.get(
+        f"/api/v1/derived/referrals-received?locality={locality}&granularity=week",
+        headers=headers,
+    )
+    assert weekly.json()["items"] == [
+        {
+            "locality_code": locality,
+            "referrals_received": 5,
+            "period_start": "2026-03-02",
+            "period_label": "week of 2026-03-02",
+        }
+    ]
