@@ -152,8 +152,8 @@ def period_label(frequency: Frequency | Granularity, start: date) -> str:
         financial_year = start.year if start.month >= 4 else start.year - 1
         quarter = ((start.month - 4) % 12) // 3 + 1
         return f"{financial_year}/{(financial_year + 1) % 100:02d} Q{quarter}"
-    if frequency is Frequency.ANNUAL:
-        return f"{start.year}"
+    if frequency is Frequency.ANNUAL:  # a year from April is a financial year
+        return f"{start.year}" if start.month == 1 else f"{start.year}/{(start.year + 1) % 100:02d}"
     if frequency is Granularity.WEEK:
         return f"week of {start.isoformat()}"
     return f"Wave {start:%b %Y}"

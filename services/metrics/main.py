@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.metrics.api import router
 from services.metrics.api_analysis import router as analysis_router
+from services.metrics.areas import load_areas
 from services.metrics.config import Settings
 from services.metrics.handlers import CONSUMED_TOPICS, HANDLERS
 from services.metrics.models import OutboxEvent, ProcessedEvent
@@ -42,4 +43,6 @@ SPEC = ServiceSpec(
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(SPEC, settings or Settings())
+    settings = settings or Settings()
+    load_areas(settings.areas_file, settings.localities_file)  # a bad file stops start-up here
+    return create_service_app(SPEC, settings)

@@ -2,9 +2,9 @@
 
 import csv
 import io
+import warnings
 
 import pytest
-from starlette.testclient import TestClient
 
 from deploy.local import demo_metrics
 from services.metrics.config import Settings
@@ -13,10 +13,11 @@ from tests.harness import TokenMinter
 
 # The demo loader takes a synchronous httpx.Client, as the runner gives it; Starlette's TestClient
 # is one (it warns that it would rather use httpx2, which this project does not install).
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`"),
-]
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+pytestmark = pytest.mark.integration
 
 
 def rows_by_code(scorecard: dict) -> dict[str, dict]:
