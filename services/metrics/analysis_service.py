@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +20,7 @@ from services.metrics.analysis_schemas import (
 )
 from services.metrics.areas import Area
 from services.metrics.domain import Direction, Granularity, Source, Unit
-from services.metrics.models import Indicator, IndicatorStatus, Observation
+from services.metrics.models import Indicator, IndicatorStatus
 from services.metrics.models import Target as TargetRow
 from shared.problems import NotFound
 
@@ -44,7 +45,8 @@ def target_for(indicator: Indicator, row: TargetRow | None) -> analysis.Target |
     return None
 
 
-def _point(row: Observation) -> analysis.Point:
+def _point(row: Any) -> analysis.Point:
+    """A point from an observation row (entity or selected columns)."""
     return analysis.Point(
         period_start=row.period_start,
         period_end=row.period_end,
@@ -61,15 +63,19 @@ async def load_series(
     indicators: Sequence[Indicator],
     area_codes: Sequence[str],
     as_of: datetime | None = None,
+    *,
+    ends_only: bool = False,
 ) -> SeriesMap:
-    """Series per (indicator, area): stored observations, and monthly derived values from facts."""
+    """Series per (indicator, area): stored observations, and monthly derived values from facts.
+
+    With `ends_only`, a stored series holds only its first, previous and latest values.
+    """
     recorded = [i.code for i in indicators if i.source != Source.DERIVED]
     wanted_derived = {i.code for i in indicators if i.source == Source.DERIVED}
     series: SeriesMap = {}
     if recorded:
-        rows = await repository.series_for_areas(
-            session, area_codes=area_codes, indicator_codes=recorded, as_of=as_of
-        )
+        read = repository.series_ends if ends_only else repository.series_for_areas
+        rows = await read(session, area_codes=area_codes, indicator_codes=recorded, as_of=as_of)
         for row in rows:
             series.setdefault((row.indicator_code, row.area_code), []).append(_point(row))
     if wanted_derived & set(derived.CALCULATIONS):
@@ -187,7 +193,7 @@ async def scorecard(
         raise NotFound(f"'{locality_code}' is not a locality.", field="code")
     indicators = await repository.list_indicators(session, after=None, limit=10_000)
     area_codes = [locality.code, *locality.comparison_area_codes]
-    series = await load_series(session, indicators, area_codes, as_of)
+    series = await load_series(session, indicators, area_codes, as_of, ends_only=True)
     targets = await repository.latest_targets(
         session, area_codes=[locality.code], indicator_codes=None
     )
@@ -248,7 +254,7 @@ async def announce_status_changes(session: AsyncSession, pairs: Iterable[tuple[s
         return 0
     indicators = await repository.indicators_by_code(session, {code for code, _ in wanted})
     area_codes = sorted({area for _, area in wanted})
-    series = await load_series(session, list(indicators.values()), area_codes)
+    series = await load_series(session, list(indicators.values()), area_codes, ends_only=True)
     targets = await repository.latest_targets(
         session, area_codes=area_codes, indicator_codes=list(indicators)
     )

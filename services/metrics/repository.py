@@ -2,8 +2,9 @@
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, tuple_
+from sqlalchemy import Row, and_, delete, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.metrics.models import Indicator, IndicatorStatus, Observation, Target
@@ -94,22 +95,68 @@ async def get_observation(session: AsyncSession, observation_id: int) -> Observa
     return await session.get(Observation, observation_id)
 
 
+SERIES_COLUMNS = (
+    Observation.indicator_code,
+    Observation.area_code,
+    Observation.period_start,
+    Observation.period_end,
+    Observation.period_label,
+    Observation.value,
+    Observation.sample_size,
+    Observation.numerator,
+    Observation.denominator,
+)
+
+
+def _series_filter(query, area_codes, indicator_codes, as_of):  # type: ignore[no-untyped-def]
+    query = query.where(Observation.area_code.in_(area_codes), _known_on(as_of))
+    if indicator_codes is not None:
+        query = query.where(Observation.indicator_code.in_(indicator_codes))
+    return query
+
+
 async def series_for_areas(
     session: AsyncSession,
     *,
     area_codes: Sequence[str],
     indicator_codes: Sequence[str] | None = None,
     as_of: datetime | None = None,
-) -> Sequence[Observation]:
-    """Every current observation of the areas (and indicators), sorted for grouping by series."""
-    query = (
-        select(Observation)
-        .where(Observation.area_code.in_(area_codes), _known_on(as_of))
-        .order_by(Observation.indicator_code, Observation.area_code, Observation.period_start)
+) -> Sequence[Row[Any]]:
+    """Every value of the areas' series (columns, not entities), sorted by series and period."""
+    query = _series_filter(select(*SERIES_COLUMNS), area_codes, indicator_codes, as_of)
+    query = query.order_by(
+        Observation.indicator_code, Observation.area_code, Observation.period_start
     )
-    if indicator_codes is not None:
-        query = query.where(Observation.indicator_code.in_(indicator_codes))
-    return (await session.scalars(query)).all()
+    return (await session.execute(query)).all()
+
+
+async def series_ends(
+    session: AsyncSession,
+    *,
+    area_codes: Sequence[str],
+    indicator_codes: Sequence[str] | None = None,
+    as_of: datetime | None = None,
+) -> Sequence[Row[Any]]:
+    """Only the first, the previous and the latest value of each series: what a scorecard needs.
+
+    Window functions number each series from its end in the database, so a scorecard reads
+    three rows per series however long the history is.
+    """
+    series = (Observation.indicator_code, Observation.area_code)
+    from_end = func.row_number().over(partition_by=series, order_by=Observation.period_start.desc())
+    size = func.count().over(partition_by=series)
+    numbered = _series_filter(
+        select(*SERIES_COLUMNS, from_end.label("from_end"), size.label("size")),
+        area_codes,
+        indicator_codes,
+        as_of,
+    ).subquery()
+    query = (
+        select(*(numbered.c[column.key] for column in SERIES_COLUMNS))
+        .where(or_(numbered.c.from_end <= 2, numbered.c.from_end == numbered.c.size))
+        .order_by(numbered.c.indicator_code, numbered.c.area_code, numbered.c.period_start)
+    )
+    return (await session.execute(query)).all()
 
 
 async def latest_targets(
