@@ -68,8 +68,8 @@ async def fill(engine: AsyncEngine) -> int:
                 )
     async with engine.begin() as connection:
         await connection.execute(insert(Indicator), indicators)
-        for start in range(0, len(observations), 5000):
-            await connection.execute(insert(Observation), observations[start : start + 5000])
+        for offset in range(0, len(observations), 5000):
+            await connection.execute(insert(Observation), observations[offset : offset + 5000])
     return len(observations)
 
 

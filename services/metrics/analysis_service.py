@@ -93,6 +93,11 @@ async def _indicator(session: AsyncSession, code: str) -> Indicator:
     return indicator
 
 
+def _latest(series: SeriesMap, indicator_code: str, area_code: str) -> analysis.Point | None:
+    points = series.get((indicator_code, area_code))
+    return points[-1] if points else None
+
+
 def _area(areas: dict[str, Area], code: str) -> Area:
     if code not in areas:
         raise NotFound(f"No area '{code}'.", field="area")
@@ -152,7 +157,7 @@ async def compare(
     indicator = await _indicator(session, indicator_code)
     profile = profile_of(indicator)
     series = await load_series(session, [indicator], area_codes, as_of)
-    reference = (series.get((indicator.code, area_codes[0])) or [None])[-1]
+    reference = _latest(series, indicator.code, area_codes[0])
     items = []
     for code in area_codes:
         points = series.get((indicator.code, code), [])
@@ -225,9 +230,7 @@ def _scorecard_row(
         target_value=target.target_value if target else None,
         target_source=target.source if target else None,
         comparison={
-            code: (series.get((indicator.code, code)) or [None])[-1].value  # type: ignore[union-attr]
-            if series.get((indicator.code, code))
-            else None
+            code: point.value if (point := _latest(series, indicator.code, code)) else None
             for code in locality.comparison_area_codes
         },
     )

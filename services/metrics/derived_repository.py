@@ -35,15 +35,17 @@ class DerivedRow:
 def period_bucket(column: ColumnElement[datetime], granularity: Granularity, dialect: str) -> Any:
     """SQL expression: the first day of the period holding `column`, as 'YYYY-MM-DD' (UTC)."""
     if dialect == "sqlite":
+        # SQLAlchemy stores SQLite datetimes as ISO text ('2026-03-02 09:00:00.000000', UTC
+        # here), so months and quarters are cheap substrings; only weeks need date arithmetic.
         if granularity is Granularity.WEEK:
             return func.date(column, "weekday 0", "-6 days")  # the Monday of its week
         if granularity is Granularity.MONTH:
-            return func.strftime("%Y-%m-01", column)
-        month = func.strftime("%m", column)  # zero-padded, so text comparison orders months
+            return func.substr(column, 1, 8) + "01"
+        month = func.substr(column, 6, 2)  # zero-padded, so text comparison orders months
         first_month = case(
             (month <= "03", "01"), (month <= "06", "04"), (month <= "09", "07"), else_="10"
         )
-        return func.strftime("%Y", column) + "-" + first_month + "-01"
+        return func.substr(column, 1, 5) + first_month + "-01"
     field = {Granularity.WEEK: "week", Granularity.MONTH: "month", Granularity.QUARTER: "quarter"}
     utc = func.timezone("UTC", column)
     return func.to_char(func.date_trunc(field[granularity], utc), "YYYY-MM-DD")
