@@ -72,7 +72,8 @@ class IndicatorProfile:
 def change_between(earlier: float, later: float) -> Change:
     """Absolute and relative change from `earlier` to `later`."""
     relative = None if earlier == 0 else (later - earlier) / abs(earlier)
-    return Change(absolute=later - earlier, relative=relative)
+    # Rounded so that 68.65 - 31.18 reads 37.47, not 37.470000000000006.
+    return Change(absolute=round(later - earlier, 9), relative=relative)
 
 
 def proportion_difference_interval(p1: float, n1: int, p2: float, n2: int) -> tuple[float, float]:

@@ -15,6 +15,23 @@ from tests.harness import TokenMinter, read_events, wait_until
 pytestmark = pytest.mark.integration
 
 
+async def publish_targets(kafka: str, *targets: plans.TargetSetV1) -> None:
+    """Target events on one partition key, so they are applied in this order."""
+    producer = AIOKafkaProducer(bootstrap_servers=kafka)
+    await producer.start()
+    try:
+        for target in targets:
+            envelope = new_event(plans.SOURCE, plans.TARGET_SET_V1, "plan-1", target)
+            await producer.send_and_wait(
+                envelope.topic,
+                encode_data(envelope),
+                key=b"plan-1",
+                headers=to_kafka_headers(envelope),
+            )
+    finally:
+        await producer.stop()
+
+
 async def test_analysis_uses_sample_sizes_and_an_action_plan_target_and_publishes_flips(
     metrics: AsyncClient, mint: TokenMinter, kafka: str
 ) -> None:
@@ -64,6 +81,11 @@ async def test_analysis_uses_sample_sizes_and_an_action_plan_target_and_publishe
     assert items["NO"]["difference_absolute"] == pytest.approx(36.00 - 68.65)
     assert items["NO"]["difference_from_first"]["status"] == "worsening"
     assert items["MBRO"]["latest"] is None
+    for not_a_locality in ("MBRO", "ZZ"):
+        response = await metrics.get(
+            f"/api/v1/localities/{not_a_locality}/scorecard", headers=writer
+        )
+        assert response.status_code == 404
 
     target = plans.TargetSetV1(
         plan_id="plan-1",
@@ -80,21 +102,29 @@ async def test_analysis_uses_sample_sizes_and_an_action_plan_target_and_publishe
         amber_tolerance=10.0,
         set_at=datetime(2021, 11, 1, tzinfo=UTC),
     )
-    envelope = new_event(plans.SOURCE, plans.TARGET_SET_V1, target.target_id, target)
-    producer = AIOKafkaProducer(bootstrap_servers=kafka)
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            envelope.topic, encode_data(envelope), key=b"t", headers=to_kafka_headers(envelope)
-        )
-    finally:
-        await producer.stop()
+    await publish_targets(kafka, target)
 
     async def rag() -> str | None:
         response = await metrics.get(f"/api/v1/indicators/{code}/analysis?area=NP", headers=writer)
         return response.json()["rag"]
 
     assert await wait_until(rag) == "amber"  # 68.65 is within 10 points short of 75
+
+    # A re-baselined target (version 2) wins over a late copy of version 1; a marker target
+    # on the same partition key shows when both have been applied.
+    marker = target.model_copy(update={"target_id": f"marker-{code}", "area_code": "NO"})
+    await publish_targets(
+        kafka, target.model_copy(update={"version": 2, "target_value": 60.0}), target, marker
+    )
+
+    async def targets() -> list[dict] | None:
+        response = await metrics.get(f"/api/v1/indicators/{code}/targets", headers=writer)
+        items = response.json()["items"]
+        return items if len(items) == 2 else None
+
+    kept = {t["target_id"]: t for t in await wait_until(targets)}
+    assert (kept[target.target_id]["version"], kept[target.target_id]["target_value"]) == (2, 60)
+    assert await rag() == "green"
 
     recorded = await read_events(kafka, "metrics.observation", count=10_000, timeout_s=3)
     ours = [e for e in recorded if e.data["indicator_code"] == code]
@@ -112,5 +142,6 @@ async def test_analysis_uses_sample_sizes_and_an_action_plan_target_and_publishe
     assert [(f.previous_status, f.status, f.previous_rag, f.rag) for f in flips] == [
         (None, "improving", None, None),
         ("improving", "improving", None, "amber"),
+        ("improving", "improving", "amber", "green"),
     ]
     assert flips[-1].target_id == target.target_id
