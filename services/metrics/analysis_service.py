@@ -78,11 +78,17 @@ async def load_series(
         rows = await read(session, area_codes=area_codes, indicator_codes=recorded, as_of=as_of)
         for row in rows:
             series.setdefault((row.indicator_code, row.area_code), []).append(_point(row))
-    if wanted_derived & set(derived.CALCULATIONS):
+    wanted_derived &= set(derived.CALCULATIONS)
+    if len(wanted_derived) == len(derived.CALCULATIONS):
         computed = await derived.rebuild_all(session, Granularity.MONTH, list(area_codes))
-        for code in wanted_derived & set(computed):
-            for area_code, points in computed[code].items():
-                series[(code, area_code)] = points
+    else:
+        computed = {
+            code: await derived.derived_series(session, code, Granularity.MONTH, list(area_codes))
+            for code in sorted(wanted_derived)
+        }
+    for code in wanted_derived:
+        for area_code, points in computed[code].items():
+            series[(code, area_code)] = points
     return series
 
 
@@ -248,6 +254,23 @@ def _scorecard_row(
         row.status_since_previous = result.status_since_previous.status
     row.rag = result.rag
     return row
+
+
+async def announce_derived_changes(
+    session: AsyncSession, locality_code: str, indicator_codes: Sequence[str]
+) -> int:
+    """After a fact changed: re-check the derived indicators someone watches for the locality.
+
+    Watched means a target was set on it or a status was announced; the others are computed
+    when asked for, so an event for an unwatched indicator costs two indexed look-ups.
+    """
+    watched = await repository.watched_pairs(
+        session, area_code=locality_code, indicator_codes=indicator_codes
+    )
+    if not watched:
+        return 0
+    await session.flush()  # the aggregates must see the fact the handler just changed
+    return await announce_status_changes(session, watched)
 
 
 async def announce_status_changes(session: AsyncSession, pairs: Iterable[tuple[str, str]]) -> int:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.metrics import derived_repository as facts
 from services.metrics import repository
-from services.metrics.analysis_service import announce_status_changes
+from services.metrics.analysis_service import announce_derived_changes, announce_status_changes
 from services.metrics.models import ActionFact, ReferralFact, Target
 from shared.consumer import EventHandler
 from shared.contracts import actionplans as plans
@@ -18,6 +18,8 @@ from shared.contracts import referrals
 from shared.events import EventEnvelope
 
 CONSUMED_TOPICS = ["referrals.referral", "actionplans.target", "actionplans.action"]
+TRIAGE_INDICATORS = ("see_and_solve_share", "multi_agency_share")
+RESOLUTION_INDICATORS = ("see_and_solve_within_day", "median_days_to_resolution")
 
 
 def utc(moment: datetime) -> datetime:
@@ -45,12 +47,14 @@ async def on_referral_received(session: AsyncSession, envelope: EventEnvelope) -
     fact = await _referral_fact(session, payload, payload.received_at)
     fact.channel, fact.received_at = payload.channel, utc(payload.received_at)
     fact.locality_code = payload.locality_code
+    await announce_derived_changes(session, payload.locality_code, ("referrals_received",))
 
 
 async def on_referral_triaged(session: AsyncSession, envelope: EventEnvelope) -> None:
     payload = referrals.ReferralTriagedV1.model_validate(envelope.data)
     fact = await _referral_fact(session, payload, payload.received_at)
     fact.track, fact.triaged_at = payload.track, utc(payload.triaged_at)
+    await announce_derived_changes(session, payload.locality_code, TRIAGE_INDICATORS)
 
 
 async def on_referral_resolved(session: AsyncSession, envelope: EventEnvelope) -> None:
@@ -62,6 +66,7 @@ async def on_referral_resolved(session: AsyncSession, envelope: EventEnvelope) -
     fact.within_due = payload.within_due
     if payload.track:
         fact.track = payload.track
+    await announce_derived_changes(session, payload.locality_code, RESOLUTION_INDICATORS)
 
 
 async def on_referral_reopened(session: AsyncSession, envelope: EventEnvelope) -> None:
@@ -69,6 +74,7 @@ async def on_referral_reopened(session: AsyncSession, envelope: EventEnvelope) -
     fact = await facts.get_referral_fact(session, payload.referral_id)
     if fact is not None:  # no longer resolved: it counts again when it is resolved again
         fact.resolved_at, fact.resolution_days, fact.within_due = None, None, None
+        await announce_derived_changes(session, fact.locality_code, RESOLUTION_INDICATORS)
 
 
 async def on_referral_overdue(session: AsyncSession, envelope: EventEnvelope) -> None:
@@ -76,6 +82,7 @@ async def on_referral_overdue(session: AsyncSession, envelope: EventEnvelope) ->
     fact = await _referral_fact(session, payload, None)
     if fact.overdue_at is None:  # a referral is overdue once, whichever clock passes first
         fact.overdue_at = utc(payload.detected_at)
+    await announce_derived_changes(session, payload.locality_code, ("overdue_referrals",))
 
 
 async def _action_fact(
@@ -114,6 +121,7 @@ async def on_action_overdue(session: AsyncSession, envelope: EventEnvelope) -> N
     fact.due_date = payload.due_date
     if fact.overdue_at is None:
         fact.overdue_at = utc(payload.detected_at)
+    await announce_derived_changes(session, payload.locality_code, ("overdue_actions",))
 
 
 async def on_target_set(session: AsyncSession, envelope: EventEnvelope) -> None:

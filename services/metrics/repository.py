@@ -212,3 +212,17 @@ async def delete_indicator_statuses(session: AsyncSession, indicator_code: str) 
     await session.execute(
         delete(IndicatorStatus).where(IndicatorStatus.indicator_code == indicator_code)
     )
+
+
+async def watched_pairs(
+    session: AsyncSession, *, area_code: str, indicator_codes: Sequence[str]
+) -> set[tuple[str, str]]:
+    """(indicator, area) pairs with a target or an announced status, among those given."""
+    targets = select(Target.indicator_code).where(
+        Target.area_code == area_code, Target.indicator_code.in_(indicator_codes)
+    )
+    statuses = select(IndicatorStatus.indicator_code).where(
+        IndicatorStatus.area_code == area_code, IndicatorStatus.indicator_code.in_(indicator_codes)
+    )
+    codes = set(await session.scalars(targets)) | set(await session.scalars(statuses))
+    return {(code, area_code) for code in codes}

@@ -10,7 +10,7 @@ from httpx import AsyncClient
 from shared.contracts import actionplans as plans
 from shared.contracts import referrals
 from shared.events import EventEnvelope, encode_data, new_event, to_kafka_headers
-from tests.harness import TokenMinter, wait_until
+from tests.harness import TokenMinter, read_events, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -169,4 +169,77 @@ async def test_derived_indicators_come_from_referral_and_action_events_counted_o
             "period_start": "2026-03-02",
             "period_label": "week of 2026-03-02",
         }
+    ]
+
+
+async def test_a_target_on_a_derived_indicator_is_rechecked_as_referral_events_arrive(
+    metrics: AsyncClient, mint: TokenMinter, kafka: str
+) -> None:
+    locality = "T" + uuid.uuid4().hex[:6].upper()
+    first = [
+        referral_events(locality, 1, "see_and_solve", None, False),
+        referral_events(locality, 2, "see_and_solve", None, False),
+        referral_events(locality, 3, "see_and_solve", None, False),
+        referral_events(locality, 4, "see_and_solve", None, False),
+        referral_events(locality, 5, "multi_agency", None, False),
+    ]
+    await publish(kafka, *(event for life in first for event in life))
+    target = plans.TargetSetV1(
+        plan_id=f"plan-{locality}",
+        locality_code=locality,
+        organisation="DMBC",
+        target_id=f"target-{locality}",
+        version=1,
+        indicator_code="see_and_solve_share",
+        area_code=locality,
+        baseline_value=69.0,
+        baseline_period="2026-03",
+        target_value=85.0,
+        target_date=date(2026, 12, 31),
+        amber_tolerance=3.0,
+        set_at=DAY,
+    )
+    headers = mint.headers("ANY", "metrics:read")
+
+    async def share_denominator(count: int):  # type: ignore[no-untyped-def]
+        async def check() -> bool:
+            response = await metrics.get(
+                f"/api/v1/derived/see_and_solve_share?locality={locality}", headers=headers
+            )
+            items = response.json()["items"]
+            return bool(items) and items[0]["series"][-1]["denominator"] == count
+
+        await wait_until(check)
+
+    await share_denominator(5)  # 4 of 5: 80%, red against 85% with a 3-point tolerance
+    await publish(kafka, new_event(plans.SOURCE, plans.TARGET_SET_V1, target.target_id, target))
+
+    async def target_applied() -> bool:
+        response = await metrics.get(
+            f"/api/v1/indicators/see_and_solve_share/targets?area={locality}", headers=headers
+        )
+        return bool(response.json()["items"])
+
+    await wait_until(target_applied)  # targets and referrals are different topics
+    later = [
+        referral_events(locality, 6, "see_and_solve", None, False),
+        referral_events(locality, 7, "see_and_solve", None, False),
+    ]
+    await publish(kafka, *(event for life in later for event in life))
+    await share_denominator(7)  # 6 of 7: 85.7%, green
+
+    async def flips() -> list[tuple] | None:
+        events = await read_events(kafka, "metrics.indicator", count=10_000, timeout_s=2)
+        ours = [
+            (e.data["previous_rag"], e.data["rag"], e.data["target_id"])
+            for e in events
+            if e.data["area_code"] == locality
+        ]
+        return ours if len(ours) >= 3 else None
+
+    # 5 of 6 (83.3%) is amber on the way to 6 of 7.
+    assert await wait_until(flips) == [
+        (None, "red", target.target_id),
+        ("red", "amber", target.target_id),
+        ("amber", "green", target.target_id),
     ]
