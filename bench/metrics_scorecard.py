@@ -90,7 +90,7 @@ async def naive_scorecard(session: AsyncSession) -> int:
                 )
                 .order_by(Observation.period_start)
             )
-            points = [analysis_service._point(row) for row in await session.scalars(query)]
+            points = [analysis_service.point_from_row(row) for row in await session.scalars(query)]
             if area == AREAS[0]:
                 target = analysis_service.target_for(indicator, None)
                 analysis.assess_series(analysis_service.profile_of(indicator), points, target)

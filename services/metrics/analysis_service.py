@@ -45,7 +45,7 @@ def target_for(indicator: Indicator, row: TargetRow | None) -> analysis.Target |
     return None
 
 
-def _point(row: Any) -> analysis.Point:
+def point_from_row(row: Any) -> analysis.Point:
     """A point from an observation row (entity or selected columns)."""
     return analysis.Point(
         period_start=row.period_start,
@@ -77,7 +77,7 @@ async def load_series(
         read = repository.series_ends if ends_only else repository.series_for_areas
         rows = await read(session, area_codes=area_codes, indicator_codes=recorded, as_of=as_of)
         for row in rows:
-            series.setdefault((row.indicator_code, row.area_code), []).append(_point(row))
+            series.setdefault((row.indicator_code, row.area_code), []).append(point_from_row(row))
     wanted_derived &= set(derived.CALCULATIONS)
     if len(wanted_derived) == len(derived.CALCULATIONS):
         computed = await derived.rebuild_all(session, Granularity.MONTH, list(area_codes))

@@ -1,6 +1,6 @@
 """HTTP routes of the metrics service: indicators, observations and areas."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -43,6 +43,17 @@ AreasDep = Annotated[dict[str, Area], Depends(get_areas)]
 
 class PayloadTooLarge(Problem):
     status, title, slug = 413, "Payload too large", "payload-too-large"
+
+
+class UnsupportedMediaType(Problem):
+    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A time without an offset is taken as UTC."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @router.post("/indicators", response_model=IndicatorOut, status_code=status.HTTP_201_CREATED)
@@ -126,7 +137,7 @@ async def import_observations(
     """Import observations from CSV (text/csv): all rows or none; dry_run only checks."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type not in ("text/csv", "application/csv"):
-        raise Problem("Send the file as text/csv.", field="content-type")
+        raise UnsupportedMediaType("Send the file as text/csv.", field="content-type")
     settings = runtime.settings
     assert isinstance(settings, Settings)
     body = await request.body()
@@ -157,7 +168,7 @@ async def list_observations(
         session,
         indicator_code=indicator,
         area_code=area,
-        as_of=as_of,
+        as_of=as_utc(as_of),
         include_revisions=include_revisions,
         after_id=cursor,
         limit=limit + 1,

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -17,7 +17,7 @@ from services.metrics.analysis_schemas import (
     Scorecard,
     point_out,
 )
-from services.metrics.api import AreasDep, Reader
+from services.metrics.api import AreasDep, Reader, as_utc
 from services.metrics.domain import Granularity, period_label
 from services.metrics.schemas import (
     ReferralCount,
@@ -39,12 +39,6 @@ SCORECARD_COLUMNS = (
 )  # fmt: skip
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 @router.get("/indicators/{code}/analysis", response_model=AnalysisOut)
 async def analyse_indicator(
     code: str,
@@ -56,7 +50,7 @@ async def analyse_indicator(
 ) -> AnalysisOut:
     """Latest value, change since baseline and previous period, status, RAG and the series."""
     return await analysis_service.analyse(
-        session, indicator_code=code, area_code=area, areas=areas, as_of=_utc(as_of)
+        session, indicator_code=code, area_code=area, areas=areas, as_of=as_utc(as_of)
     )
 
 
@@ -76,7 +70,7 @@ async def compare_areas(
     if not 2 <= len(codes) <= 20:
         raise Unprocessable("Give between 2 and 20 areas.", field="area")
     return await analysis_service.compare(
-        session, indicator_code=code, area_codes=codes, areas=areas, as_of=_utc(as_of)
+        session, indicator_code=code, area_codes=codes, areas=areas, as_of=as_utc(as_of)
     )
 
 
@@ -108,7 +102,7 @@ async def locality_scorecard(
 ) -> Response:
     """Every indicator for the locality: latest, baseline, change, status, RAG (JSON or CSV)."""
     card = await analysis_service.scorecard(
-        session, locality_code=code, areas=areas, as_of=_utc(as_of)
+        session, locality_code=code, areas=areas, as_of=as_utc(as_of)
     )
     if "text/csv" in request.headers.get("accept", ""):
         return Response(

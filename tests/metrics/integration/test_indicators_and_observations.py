@@ -113,6 +113,12 @@ async def test_a_revision_keeps_the_earlier_value_which_as_of_still_returns(
     )
     assert [o["value"] for o in current.json()["items"]] == [31.18]
     assert [o["value"] for o in earlier.json()["items"]] == [30.0]
+    then = await metrics.get(
+        "/api/v1/indicators/feel_safe_day/analysis",
+        params={"area": "NP", "as_of": between["recorded_at"]},
+        headers=writer,
+    )
+    assert then.json()["latest"]["value"] == 30.0
     assert [(o["value"], o["superseded_at"] is not None) for o in history.json()["items"]] == [
         (30.0, True),
         (31.18, False),
@@ -181,4 +187,4 @@ async def test_csv_import_reports_every_bad_row_and_writes_nothing_unless_all_ar
     assert (done.json()["created"], done.json()["dry_run"]) == (2, False)
     assert [o["period_label"] for o in stored.json()["items"]] == ["2020/21 Q1", "2020/21 Q2"]
     not_csv = await metrics.post("/api/v1/observations/import", json={"x": 1}, headers=writer)
-    assert not_csv.status_code == 400
+    assert not_csv.status_code == 415
