@@ -125,7 +125,15 @@ async def record_observation(
     return ObservationOut.model_validate(row)
 
 
-@router.post("/observations/import", response_model=ImportReport)
+CSV_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.post("/observations/import", response_model=ImportReport, openapi_extra=CSV_BODY)
 async def import_observations(
     request: Request,
     session: SessionDep,

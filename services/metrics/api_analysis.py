@@ -81,7 +81,7 @@ async def list_targets(
     caller: Reader,
     area: Annotated[str | None, Query(max_length=32)] = None,
 ) -> TargetList:
-    """Targets set on this indicator by action plans (every version kept is the latest)."""
+    """Targets set on this indicator by action plans (the latest version of each)."""
     await service.get_indicator(session, code)
     rows = await repository.list_targets(session, indicator_code=code, area_code=area)
     return TargetList(items=[TargetOut.model_validate(r) for r in rows])
