@@ -4,32 +4,22 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from httpx import AsyncClient
 
 from shared.contracts import actionplans as plans
 from shared.contracts import metrics as contract
-from shared.events import encode_data, new_event, to_kafka_headers
+from shared.events import new_event
 from tests.harness import TokenMinter, read_events, wait_until
+from tests.metrics.publishing import publish
 
 pytestmark = pytest.mark.integration
 
 
 async def publish_targets(kafka: str, *targets: plans.TargetSetV1) -> None:
     """Target events on one partition key, so they are applied in this order."""
-    producer = AIOKafkaProducer(bootstrap_servers=kafka)
-    await producer.start()
-    try:
-        for target in targets:
-            envelope = new_event(plans.SOURCE, plans.TARGET_SET_V1, "plan-1", target)
-            await producer.send_and_wait(
-                envelope.topic,
-                encode_data(envelope),
-                key=b"plan-1",
-                headers=to_kafka_headers(envelope),
-            )
-    finally:
-        await producer.stop()
+    await publish(
+        kafka, *(new_event(plans.SOURCE, plans.TARGET_SET_V1, "plan-1", t) for t in targets)
+    )
 
 
 async def test_analysis_uses_sample_sizes_and_an_action_plan_target_and_publishes_flips(

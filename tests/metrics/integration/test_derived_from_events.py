@@ -4,13 +4,13 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from httpx import AsyncClient
 
 from shared.contracts import actionplans as plans
 from shared.contracts import referrals
-from shared.events import EventEnvelope, encode_data, new_event, to_kafka_headers
+from shared.events import EventEnvelope, new_event
 from tests.harness import TokenMinter, read_events, wait_until
+from tests.metrics.publishing import publish
 
 pytestmark = pytest.mark.integration
 
@@ -23,21 +23,6 @@ DERIVED_CODES = (
     "overdue_referrals",
     "overdue_actions",
 )
-
-
-async def publish(kafka: str, *envelopes: EventEnvelope) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka)
-    await producer.start()
-    try:
-        for envelope in envelopes:
-            await producer.send_and_wait(
-                envelope.topic,
-                value=encode_data(envelope),
-                key=(envelope.subject or "").encode(),
-                headers=to_kafka_headers(envelope),
-            )
-    finally:
-        await producer.stop()
 
 
 def referral_events(
