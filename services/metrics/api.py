@@ -1,22 +1,224 @@
-"""HTTP routes of the metrics service."""
+"""HTTP routes of the metrics service: indicators, observations and areas."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from services.metrics import service
-from services.metrics.schemas import ReferralCounts
-from shared.app import SessionDep
+from services.metrics.areas import Area, load_areas
+from services.metrics.config import Settings
+from services.metrics.domain import ObservationInput, Source
+from services.metrics.schemas import (
+    AreaList,
+    AreaOut,
+    ImportReport,
+    IndicatorCreate,
+    IndicatorOut,
+    IndicatorPage,
+    IndicatorUpdate,
+    ObservationCreate,
+    ObservationOut,
+    ObservationPage,
+)
+from shared.app import RuntimeDep, SessionDep
 from shared.auth import Caller, require_scope
+from shared.problems import NotFound, Problem, Unprocessable
 
 router = APIRouter(prefix="/api/v1", tags=["metrics"])
 
+Reader = Annotated[Caller, require_scope("metrics:read")]
+Writer = Annotated[Caller, require_scope("metrics:write")]
+Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
 
-@router.get("/derived/referrals-received", response_model=ReferralCounts)
-async def referrals_received(
+
+def get_areas(runtime: RuntimeDep) -> dict[str, Area]:
+    settings = runtime.settings
+    assert isinstance(settings, Settings)
+    return load_areas(settings.areas_file, settings.localities_file)
+
+
+AreasDep = Annotated[dict[str, Area], Depends(get_areas)]
+
+
+class PayloadTooLarge(Problem):
+    status, title, slug = 413, "Payload too large", "payload-too-large"
+
+
+class UnsupportedMediaType(Problem):
+    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A time without an offset is taken as UTC."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@router.post("/indicators", response_model=IndicatorOut, status_code=status.HTTP_201_CREATED)
+async def create_indicator(
+    request: IndicatorCreate, session: SessionDep, caller: Writer, response: Response
+) -> IndicatorOut:
+    """Define an indicator (code, unit, desired direction, frequency, source)."""
+    indicator = await service.create_indicator(session, request)
+    response.headers["Location"] = f"/api/v1/indicators/{indicator.code}"
+    return IndicatorOut.model_validate(indicator)
+
+
+@router.get("/indicators", response_model=IndicatorPage)
+async def list_indicators(
     session: SessionDep,
-    caller: Annotated[Caller, require_scope("metrics:read")],
-    locality: Annotated[str | None, Query(max_length=16, description="one locality code")] = None,
-) -> ReferralCounts:
-    """Referrals received per locality, counted from the referrals event stream."""
-    return await service.count_referrals_received(session, locality_code=locality)
+    caller: Reader,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Limit = 100,
+    source: Source | None = None,
+) -> IndicatorPage:
+    """Indicator definitions by code, a page at a time (pass `next_cursor` back as `cursor`)."""
+    rows, next_cursor = await service.list_indicators(
+        session, cursor=cursor, limit=limit, source=source
+    )
+    return IndicatorPage(
+        items=[IndicatorOut.model_validate(r) for r in rows], next_cursor=next_cursor
+    )
+
+
+@router.get("/indicators/{code}", response_model=IndicatorOut)
+async def get_indicator(code: str, session: SessionDep, caller: Reader) -> IndicatorOut:
+    """One indicator definition."""
+    return IndicatorOut.model_validate(await service.get_indicator(session, code))
+
+
+@router.patch("/indicators/{code}", response_model=IndicatorOut)
+async def update_indicator(
+    code: str, request: IndicatorUpdate, session: SessionDep, caller: Writer
+) -> IndicatorOut:
+    """Change an indicator's name, description, direction, labels, target or tolerance."""
+    return IndicatorOut.model_validate(await service.update_indicator(session, code, request))
+
+
+@router.delete("/indicators/{code}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_indicator(code: str, session: SessionDep, caller: Writer) -> Response:
+    """Delete an indicator that has no observations."""
+    await service.delete_indicator(session, code)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/observations", response_model=ObservationOut, status_code=status.HTTP_201_CREATED)
+async def record_observation(
+    request: ObservationCreate,
+    session: SessionDep,
+    caller: Writer,
+    areas: AreasDep,
+    response: Response,
+) -> ObservationOut:
+    """Record a value for an indicator, area and period; a new value revises the earlier one."""
+    row, changed = await service.record_observation(
+        session,
+        ObservationInput(**request.model_dump()),
+        organisation=caller.organisation,
+        areas=areas,
+    )
+    if not changed:
+        response.status_code = status.HTTP_200_OK
+    response.headers["Location"] = f"/api/v1/observations/{row.id}"
+    return ObservationOut.model_validate(row)
+
+
+CSV_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.post("/observations/import", response_model=ImportReport, openapi_extra=CSV_BODY)
+async def import_observations(
+    request: Request,
+    session: SessionDep,
+    caller: Writer,
+    areas: AreasDep,
+    runtime: RuntimeDep,
+    dry_run: Annotated[bool, Query(description="check and count, write nothing")] = False,
+) -> ImportReport:
+    """Import observations from CSV (text/csv): all rows or none; dry_run only checks."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    if content_type not in ("text/csv", "application/csv"):
+        raise UnsupportedMediaType("Send the file as text/csv.", field="content-type")
+    settings = runtime.settings
+    assert isinstance(settings, Settings)
+    body = await request.body()
+    if len(body) > settings.import_max_bytes:
+        raise PayloadTooLarge(f"The file is larger than {settings.import_max_bytes} bytes.")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise Unprocessable("The file is not UTF-8 text.", field="body") from error
+    return await service.import_observations(
+        session, text, organisation=caller.organisation, areas=areas, dry_run=dry_run
+    )
+
+
+@router.get("/observations", response_model=ObservationPage)
+async def list_observations(
+    session: SessionDep,
+    caller: Reader,
+    indicator: Annotated[str | None, Query(max_length=64)] = None,
+    area: Annotated[str | None, Query(max_length=32)] = None,
+    as_of: Annotated[datetime | None, Query(description="values as known at this time")] = None,
+    include_revisions: bool = False,
+    cursor: Annotated[int | None, Query(ge=0)] = None,
+    limit: Limit = 100,
+) -> ObservationPage:
+    """Observations (current values, or as known at `as_of`), a page at a time."""
+    rows = await service.list_observations(
+        session,
+        indicator_code=indicator,
+        area_code=area,
+        as_of=as_utc(as_of),
+        include_revisions=include_revisions,
+        after_id=cursor,
+        limit=limit + 1,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return ObservationPage(
+        items=[ObservationOut.model_validate(r) for r in rows],
+        next_cursor=str(rows[-1].id) if more and rows else None,
+    )
+
+
+@router.get("/observations/{observation_id}", response_model=ObservationOut)
+async def get_observation(
+    observation_id: int, session: SessionDep, caller: Reader
+) -> ObservationOut:
+    """One observation (any revision)."""
+    return ObservationOut.model_validate(await service.get_observation(session, observation_id))
+
+
+def _area_out(area: Area) -> AreaOut:
+    return AreaOut(
+        code=area.code,
+        name=area.name,
+        kind=area.kind,
+        gss_code=area.gss_code,
+        authority_code=area.authority_code,
+        ward_gss_codes=list(area.ward_gss_codes),
+        lsoa_gss_codes=list(area.lsoa_gss_codes),
+        comparison_area_codes=list(area.comparison_area_codes),
+    )
+
+
+@router.get("/areas", response_model=AreaList)
+async def list_areas(caller: Reader, areas: AreasDep) -> AreaList:
+    """Localities and comparison areas, with their ONS GSS codes where configured."""
+    return AreaList(items=[_area_out(a) for a in areas.values()])
+
+
+@router.get("/areas/{code}", response_model=AreaOut)
+async def get_area(code: str, caller: Reader, areas: AreasDep) -> AreaOut:
+    """One area."""
+    if code not in areas:
+        raise NotFound(f"No area '{code}'.", field="code")
+    return _area_out(areas[code])

@@ -1,7 +1,11 @@
 """Settings of the metrics service (environment prefix METRICS_)."""
 
+from pathlib import Path
+
 from pydantic_settings import SettingsConfigDict
 
+from services.metrics.areas import DEFAULT_AREAS_FILE
+from shared.localities import DEFAULT_LOCALITIES_FILE
 from shared.settings import ServiceSettings
 
 
@@ -10,3 +14,6 @@ class Settings(ServiceSettings):
 
     service_name: str = "metrics"
     consumer_group: str = "metrics"
+    areas_file: Path = DEFAULT_AREAS_FILE
+    localities_file: Path = DEFAULT_LOCALITIES_FILE
+    import_max_bytes: int = 5_000_000  # a bulk CSV import larger than this is refused (413)

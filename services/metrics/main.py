@@ -5,8 +5,10 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.metrics.api import router
+from services.metrics.api_analysis import router as analysis_router
+from services.metrics.areas import load_areas
 from services.metrics.config import Settings
-from services.metrics.events import CONSUMED_TOPICS, HANDLERS
+from services.metrics.handlers import CONSUMED_TOPICS, HANDLERS
 from services.metrics.models import OutboxEvent, ProcessedEvent
 from shared.app import ServiceRuntime, ServiceSpec, create_service_app
 from shared.consumer import EventConsumer
@@ -31,7 +33,7 @@ def build_consumers(runtime: ServiceRuntime) -> list[EventConsumer]:
 SPEC = ServiceSpec(
     title="Locality Hub: metrics",
     description="Performance Management Framework indicators, observations, derived indicators.",
-    routers=[router],
+    routers=[router, analysis_router],
     migrations_dir=Path(__file__).parent / "migrations",
     outbox_model=OutboxEvent,
     processed_model=ProcessedEvent,
@@ -41,4 +43,6 @@ SPEC = ServiceSpec(
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(SPEC, settings or Settings())
+    settings = settings or Settings()
+    load_areas(settings.areas_file, settings.localities_file)  # a bad file stops start-up here
+    return create_service_app(SPEC, settings)

@@ -1,13 +1,27 @@
 """Tables of the metrics service."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import new_metadata
 from shared.inbox import ProcessedEventMixin
 from shared.outbox import OutboxEventMixin
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+IdType = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Base(DeclarativeBase):
@@ -22,6 +36,85 @@ class ProcessedEvent(ProcessedEventMixin, Base):
     pass
 
 
+class Indicator(Base):
+    """A PMF indicator definition."""
+
+    __tablename__ = "indicator"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    unit: Mapped[str] = mapped_column(String(16))
+    desired_direction: Mapped[str] = mapped_column(String(8))
+    frequency: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    numerator_label: Mapped[str | None] = mapped_column(String(200))
+    denominator_label: Mapped[str | None] = mapped_column(String(200))
+    target_value: Mapped[float | None] = mapped_column(Float)
+    amber_tolerance: Mapped[float | None] = mapped_column(Float)
+    no_change_tolerance: Mapped[float] = mapped_column(Float, default=0.05)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Observation(Base):
+    """A value for an indicator, area and period; a revision supersedes, never overwrites."""
+
+    __tablename__ = "observation"
+    __table_args__ = (
+        UniqueConstraint("indicator_code", "area_code", "period_start", "revision"),
+        Index("ix_observation_series", "indicator_code", "area_code", "period_start"),
+        Index("ix_observation_area_current", "area_code", "superseded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    indicator_code: Mapped[str] = mapped_column(String(64))
+    area_code: Mapped[str] = mapped_column(String(32))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    period_label: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float)
+    numerator: Mapped[float | None] = mapped_column(Float)
+    denominator: Mapped[float | None] = mapped_column(Float)
+    sample_size: Mapped[int | None] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Target(Base):
+    """A SMART target from the actionplans events; the highest version of each is kept."""
+
+    __tablename__ = "target"
+    __table_args__ = (Index("ix_target_indicator_area", "indicator_code", "area_code"),)
+
+    target_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    plan_id: Mapped[str] = mapped_column(String(36))
+    indicator_code: Mapped[str] = mapped_column(String(64))
+    area_code: Mapped[str] = mapped_column(String(32))
+    baseline_value: Mapped[float] = mapped_column(Float)
+    baseline_period: Mapped[str] = mapped_column(String(64))
+    target_value: Mapped[float] = mapped_column(Float)
+    target_date: Mapped[date] = mapped_column(Date)
+    amber_tolerance: Mapped[float] = mapped_column(Float)
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IndicatorStatus(Base):
+    """The last status and RAG announced per indicator and area, to detect flips."""
+
+    __tablename__ = "indicator_status"
+
+    indicator_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32))
+    rag: Mapped[str | None] = mapped_column(String(8))
+    period_label: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ReferralFact(Base):
     """One row per referral seen on the event stream; derived indicators aggregate these in SQL."""
 
@@ -31,3 +124,24 @@ class ReferralFact(Base):
     locality_code: Mapped[str] = mapped_column(String(16), index=True)
     channel: Mapped[str] = mapped_column(String(32))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    track: Mapped[str | None] = mapped_column(String(32))
+    triaged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # Stored at resolution so the median needs no engine-specific date arithmetic.
+    resolution_days: Mapped[float | None] = mapped_column(Float)
+    within_due: Mapped[bool | None] = mapped_column(Boolean)
+    overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ActionFact(Base):
+    """One row per action plan action seen on the event stream."""
+
+    __tablename__ = "action_fact"
+
+    action_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(String(36))
+    locality_code: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    status_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)

@@ -1,15 +1,281 @@
-"""Use cases of the metrics service."""
+"""Use cases on indicators and observations; each owns one transaction."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.metrics import repository
-from services.metrics.schemas import ReferralCount, ReferralCounts
+from services.metrics import derived_repository, events, repository
+from services.metrics.analysis_service import announce_status_changes
+from services.metrics.areas import Area
+from services.metrics.domain import (
+    Frequency,
+    IndicatorRules,
+    InvalidObservation,
+    ObservationInput,
+    Source,
+    Unit,
+    check_observation,
+    period_label,
+)
+from services.metrics.models import Indicator, Observation
+from services.metrics.observation_csv import parse_observations_csv
+from services.metrics.schemas import (
+    ImportReport,
+    IndicatorCreate,
+    IndicatorUpdate,
+    ReferralCount,
+    ReferralCounts,
+    RowError,
+)
+from shared.problems import Conflict, NotFound, Unprocessable
+
+
+def rules_of(indicator: Indicator) -> IndicatorRules:
+    return IndicatorRules(
+        code=indicator.code,
+        unit=Unit(indicator.unit),
+        frequency=Frequency(indicator.frequency),
+        source=Source(indicator.source),
+    )
+
+
+async def create_indicator(session: AsyncSession, request: IndicatorCreate) -> Indicator:
+    async with session.begin():
+        if await repository.get_indicator(session, request.code) is not None:
+            raise Conflict(f"Indicator '{request.code}' exists.", field="code")
+        now = datetime.now(UTC)
+        indicator = Indicator(**request.model_dump(), created_at=now, updated_at=now)
+        session.add(indicator)
+    return indicator
+
+
+async def get_indicator(session: AsyncSession, code: str) -> Indicator:
+    indicator = await repository.get_indicator(session, code)
+    if indicator is None:
+        raise NotFound(f"No indicator '{code}'.", field="code")
+    return indicator
+
+
+async def list_indicators(
+    session: AsyncSession, *, cursor: str | None, limit: int, source: Source | None
+) -> tuple[Sequence[Indicator], str | None]:
+    rows = await repository.list_indicators(
+        session, after=cursor, limit=limit + 1, source=source.value if source else None
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].code if more and rows else None)
+
+
+async def update_indicator(session: AsyncSession, code: str, request: IndicatorUpdate) -> Indicator:
+    async with session.begin():
+        indicator = await get_indicator(session, code)
+        changes = request.model_dump(exclude_unset=True)
+        for field in ("name", "desired_direction", "no_change_tolerance"):
+            if field in changes and changes[field] is None:
+                raise Unprocessable(f"'{field}' cannot be null.", field=field)
+        for field, value in changes.items():
+            setattr(indicator, field, value)
+        indicator.updated_at = datetime.now(UTC)
+        pairs = await _series_of_indicator(session, indicator)
+        await announce_status_changes(session, pairs)  # a new direction or target may flip RAG
+    return indicator
+
+
+async def _series_of_indicator(
+    session: AsyncSession, indicator: Indicator
+) -> list[tuple[str, str]]:
+    statuses = await repository.statuses_of_indicator(session, indicator.code)
+    return [(indicator.code, row.area_code) for row in statuses]
+
+
+async def delete_indicator(session: AsyncSession, code: str) -> None:
+    async with session.begin():
+        indicator = await get_indicator(session, code)
+        if indicator.source == Source.DERIVED:
+            raise Conflict("Derived indicators are part of the service.", field="code")
+        if await repository.count_observations(session, code):
+            raise Conflict(f"Indicator '{code}' has observations; it cannot be deleted.")
+        await repository.delete_indicator_statuses(session, code)
+        await session.delete(indicator)
+
+
+@dataclass
+class RecordingOutcome:
+    created: list[Observation]
+    revised: list[Observation]
+    unchanged: list[Observation]
+
+
+def _same(row: Observation, observation: ObservationInput, label: str) -> bool:
+    return (
+        row.value == observation.value
+        and row.period_end == observation.period_end
+        and row.period_label == label
+        and row.numerator == observation.numerator
+        and row.denominator == observation.denominator
+        and row.sample_size == observation.sample_size
+    )
+
+
+async def _record(
+    session: AsyncSession,
+    observations: Sequence[ObservationInput],
+    indicators: dict[str, Indicator],
+    organisation: str,
+    *,
+    write: bool,
+) -> RecordingOutcome:
+    """Create, revise or leave each observation; a revision supersedes the current row."""
+    keys = [(o.indicator_code, o.area_code, o.period_start) for o in observations]
+    current = await repository.current_observations(session, keys)
+    now = datetime.now(UTC)
+    outcome = RecordingOutcome([], [], [])
+    for observation, key in zip(observations, keys, strict=True):
+        indicator = indicators[observation.indicator_code]
+        label = observation.period_label or period_label(
+            Frequency(indicator.frequency), observation.period_start
+        )
+        existing = current.get(key)
+        if existing is not None and _same(existing, observation, label):
+            outcome.unchanged.append(existing)
+            continue
+        row = Observation(
+            indicator_code=observation.indicator_code,
+            area_code=observation.area_code,
+            period_start=observation.period_start,
+            period_end=observation.period_end,
+            period_label=label,
+            value=observation.value,
+            numerator=observation.numerator,
+            denominator=observation.denominator,
+            sample_size=observation.sample_size,
+            revision=1 if existing is None else existing.revision + 1,
+            recorded_at=now,
+            recorded_by=organisation,
+        )
+        (outcome.created if existing is None else outcome.revised).append(row)
+        if write:
+            if existing is not None:
+                existing.superseded_at = now
+            session.add(row)
+    if write:
+        await _flush_or_conflict(session)
+        for row in outcome.created + outcome.revised:
+            events.stage_observation_recorded(session, indicators[row.indicator_code], row)
+        await announce_status_changes(
+            session, {(r.indicator_code, r.area_code) for r in outcome.created + outcome.revised}
+        )
+    return outcome
+
+
+async def _flush_or_conflict(session: AsyncSession) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        raise Conflict("Another request revised the same observation; try again.") from error
+
+
+async def record_observation(
+    session: AsyncSession,
+    observation: ObservationInput,
+    *,
+    organisation: str,
+    areas: dict[str, Area],
+) -> tuple[Observation, bool]:
+    """Record one value; returns the current row and whether anything changed."""
+    async with session.begin():
+        indicator = await repository.get_indicator(session, observation.indicator_code)
+        if indicator is None:
+            raise Unprocessable("No such indicator.", field="indicator_code")
+        if observation.area_code not in areas:
+            raise Unprocessable("No such area.", field="area_code")
+        try:
+            check_observation(rules_of(indicator), observation)
+        except InvalidObservation as error:
+            raise Unprocessable(error.reason, field=error.field) from error
+        outcome = await _record(
+            session, [observation], {indicator.code: indicator}, organisation, write=True
+        )
+    if outcome.unchanged:
+        return outcome.unchanged[0], False
+    return (outcome.created + outcome.revised)[0], True
+
+
+async def import_observations(
+    session: AsyncSession,
+    text: str,
+    *,
+    organisation: str,
+    areas: dict[str, Area],
+    dry_run: bool,
+) -> ImportReport:
+    """All rows or none: any bad row refuses the whole file, naming every bad row."""
+    async with session.begin():
+        indicators = {
+            row.code: row
+            for row in await repository.list_indicators(session, after=None, limit=10_000)
+        }
+        rules = {code: rules_of(indicator) for code, indicator in indicators.items()}
+        parsed, problems = parse_observations_csv(text, rules, set(areas))
+        errors = [RowError(line=p.line, field=p.field, reason=p.reason) for p in problems]
+        if errors and not dry_run:
+            raise Unprocessable(
+                f"{len({e.line for e in errors})} rows are invalid; nothing was imported.",
+                errors=[e.model_dump() for e in errors],
+            )
+        outcome = await _record(
+            session,
+            [row.observation for row in parsed],
+            indicators,
+            organisation,
+            write=not dry_run and not errors,
+        )
+    return ImportReport(
+        dry_run=dry_run,
+        rows=len(parsed) + len({p.line for p in problems if p.line > 1}),
+        created=len(outcome.created),
+        revised=len(outcome.revised),
+        unchanged=len(outcome.unchanged),
+        errors=errors,
+    )
+
+
+async def get_observation(session: AsyncSession, observation_id: int) -> Observation:
+    row = await repository.get_observation(session, observation_id)
+    if row is None:
+        raise NotFound(f"No observation {observation_id}.", field="id")
+    return row
 
 
 async def count_referrals_received(
     session: AsyncSession, *, locality_code: str | None
 ) -> ReferralCounts:
-    rows = await repository.count_referrals_by_locality(session, locality_code)
+    rows = await derived_repository.referral_totals(session, locality_code)
     return ReferralCounts(
         items=[ReferralCount(locality_code=c, referrals_received=n) for c, n in rows]
+    )
+
+
+async def list_observations(
+    session: AsyncSession,
+    *,
+    indicator_code: str | None,
+    area_code: str | None,
+    as_of: datetime | None,
+    include_revisions: bool,
+    after_id: int | None,
+    limit: int,
+) -> Sequence[Observation]:
+    return await repository.list_observations(
+        session,
+        indicator_code=indicator_code,
+        area_code=area_code,
+        as_of=as_of,
+        include_revisions=include_revisions,
+        after_id=after_id,
+        limit=limit,
     )

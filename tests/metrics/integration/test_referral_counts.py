@@ -3,12 +3,12 @@
 import uuid
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from httpx import AsyncClient
 
 from shared.contracts.referrals import REFERRAL_RECEIVED_V1, SOURCE, ReferralReceivedV1
-from shared.events import EventEnvelope, encode_data, new_event, to_kafka_headers
+from shared.events import EventEnvelope, new_event
 from tests.harness import TokenMinter, wait_until
+from tests.metrics.publishing import publish
 
 pytestmark = pytest.mark.integration
 
@@ -24,21 +24,6 @@ def received(referral_id: str, locality: str) -> EventEnvelope:
         organisation="TEST",
     )
     return new_event(SOURCE, REFERRAL_RECEIVED_V1, referral_id, payload)
-
-
-async def publish(kafka: str, *envelopes: EventEnvelope) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka)
-    await producer.start()
-    try:
-        for envelope in envelopes:
-            await producer.send_and_wait(
-                envelope.topic,
-                value=encode_data(envelope),
-                key=envelope.subject.encode(),
-                headers=to_kafka_headers(envelope),
-            )
-    finally:
-        await producer.stop()
 
 
 async def test_received_referrals_are_counted_per_locality_once_each(

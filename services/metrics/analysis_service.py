@@ -1,0 +1,316 @@
+"""Use cases of the analysis: series, analysis, comparison, scorecard and status announcements."""
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.metrics import analysis, derived, events, repository
+from services.metrics.analysis_schemas import (
+    AnalysisOut,
+    ComparisonItem,
+    ComparisonOut,
+    Scorecard,
+    ScorecardRow,
+    change_out,
+    point_out,
+    status_out,
+    target_out,
+)
+from services.metrics.areas import Area
+from services.metrics.domain import Direction, Granularity, Source, Unit
+from services.metrics.models import Indicator, IndicatorStatus
+from services.metrics.models import Target as TargetRow
+from shared.problems import NotFound
+
+SeriesMap = dict[tuple[str, str], list[analysis.Point]]
+
+
+def profile_of(indicator: Indicator) -> analysis.IndicatorProfile:
+    return analysis.IndicatorProfile(
+        unit=Unit(indicator.unit),
+        direction=Direction(indicator.desired_direction),
+        source=Source(indicator.source),
+        no_change_tolerance=indicator.no_change_tolerance,
+    )
+
+
+def target_for(indicator: Indicator, row: TargetRow | None) -> analysis.Target | None:
+    """The action plan's target when one is set, else the indicator's own, else none."""
+    if row is not None:
+        return analysis.Target(row.target_value, row.amber_tolerance, "actionplans", row.target_id)
+    if indicator.target_value is not None:
+        return analysis.Target(indicator.target_value, indicator.amber_tolerance or 0, "indicator")
+    return None
+
+
+def point_from_row(row: Any) -> analysis.Point:
+    """A point from an observation row (entity or selected columns)."""
+    return analysis.Point(
+        period_start=row.period_start,
+        period_end=row.period_end,
+        period_label=row.period_label,
+        value=row.value,
+        sample_size=row.sample_size,
+        numerator=row.numerator,
+        denominator=row.denominator,
+    )
+
+
+async def load_series(
+    session: AsyncSession,
+    indicators: Sequence[Indicator],
+    area_codes: Sequence[str],
+    as_of: datetime | None = None,
+    *,
+    ends_only: bool = False,
+) -> SeriesMap:
+    """Series per (indicator, area): stored observations, and monthly derived values from facts.
+
+    With `ends_only`, a stored series holds only its first, previous and latest values.
+    """
+    recorded = [i.code for i in indicators if i.source != Source.DERIVED]
+    wanted_derived = {i.code for i in indicators if i.source == Source.DERIVED}
+    series: SeriesMap = {}
+    if recorded:
+        read = repository.series_ends if ends_only else repository.series_for_areas
+        rows = await read(session, area_codes=area_codes, indicator_codes=recorded, as_of=as_of)
+        for row in rows:
+            series.setdefault((row.indicator_code, row.area_code), []).append(point_from_row(row))
+    wanted_derived &= set(derived.CALCULATIONS)
+    if len(wanted_derived) == len(derived.CALCULATIONS):
+        computed = await derived.rebuild_all(session, Granularity.MONTH, list(area_codes))
+    else:
+        computed = {
+            code: await derived.derived_series(session, code, Granularity.MONTH, list(area_codes))
+            for code in sorted(wanted_derived)
+        }
+    for code in wanted_derived:
+        for area_code, points in computed[code].items():
+            series[(code, area_code)] = points
+    return series
+
+
+async def _indicator(session: AsyncSession, code: str) -> Indicator:
+    indicator = await repository.get_indicator(session, code)
+    if indicator is None:
+        raise NotFound(f"No indicator '{code}'.", field="indicator_code")
+    return indicator
+
+
+def _latest(series: SeriesMap, indicator_code: str, area_code: str) -> analysis.Point | None:
+    points = series.get((indicator_code, area_code))
+    return points[-1] if points else None
+
+
+def _area(areas: dict[str, Area], code: str) -> Area:
+    if code not in areas:
+        raise NotFound(f"No area '{code}'.", field="area")
+    return areas[code]
+
+
+async def analyse(
+    session: AsyncSession,
+    *,
+    indicator_code: str,
+    area_code: str,
+    areas: dict[str, Area],
+    as_of: datetime | None,
+) -> AnalysisOut:
+    """Latest value, changes, status and RAG of one indicator for one area, with its series."""
+    _area(areas, area_code)
+    indicator = await _indicator(session, indicator_code)
+    series = (await load_series(session, [indicator], [area_code], as_of)).get(
+        (indicator.code, area_code), []
+    )
+    targets = await repository.latest_targets(
+        session, area_codes=[area_code], indicator_codes=[indicator.code]
+    )
+    target = target_for(indicator, targets.get((indicator.code, area_code)))
+    result = analysis.assess_series(profile_of(indicator), series, target)
+    out = AnalysisOut(
+        indicator_code=indicator.code,
+        area_code=area_code,
+        unit=indicator.unit,
+        desired_direction=indicator.desired_direction,
+        as_of=as_of,
+        target=target_out(target),
+        series=[p for p in map(point_out, series) if p is not None],
+    )
+    if result is not None:
+        out.latest, out.baseline = point_out(result.latest), point_out(result.baseline)
+        out.previous = point_out(result.previous)
+        out.change_since_baseline = change_out(result.change_since_baseline)
+        out.change_since_previous = change_out(result.change_since_previous)
+        out.status = status_out(result.status)
+        out.status_since_previous = status_out(result.status_since_previous)
+        out.rag = result.rag
+    return out
+
+
+async def compare(
+    session: AsyncSession,
+    *,
+    indicator_code: str,
+    area_codes: Sequence[str],
+    areas: dict[str, Area],
+    as_of: datetime | None,
+) -> ComparisonOut:
+    """Each area's latest value and trend, and its difference from the first area's latest."""
+    for code in area_codes:
+        _area(areas, code)
+    indicator = await _indicator(session, indicator_code)
+    profile = profile_of(indicator)
+    series = await load_series(session, [indicator], area_codes, as_of)
+    reference = _latest(series, indicator.code, area_codes[0])
+    items = []
+    for code in area_codes:
+        points = series.get((indicator.code, code), [])
+        result = analysis.assess_series(profile, points, None)
+        latest = points[-1] if points else None
+        difference = (
+            analysis.assess_status(profile, reference, latest)
+            if reference and latest and code != area_codes[0]
+            else None
+        )
+        items.append(
+            ComparisonItem(
+                area_code=code,
+                area_name=areas[code].name,
+                latest=point_out(latest),
+                change_since_baseline=change_out(result.change_since_baseline if result else None),
+                status=status_out(result.status if result else None),
+                difference_from_first=status_out(difference),
+                difference_absolute=latest.value - reference.value
+                if latest and reference and difference
+                else None,
+            )
+        )
+    return ComparisonOut(
+        indicator_code=indicator.code,
+        unit=indicator.unit,
+        desired_direction=indicator.desired_direction,
+        items=items,
+    )
+
+
+async def scorecard(
+    session: AsyncSession, *, locality_code: str, areas: dict[str, Area], as_of: datetime | None
+) -> Scorecard:
+    """Every indicator for a locality: latest, baseline, change, status, RAG, comparisons."""
+    locality = _area(areas, locality_code)
+    if locality.kind != "locality":
+        raise NotFound(f"'{locality_code}' is not a locality.", field="code")
+    indicators = await repository.list_indicators(session, after=None, limit=10_000)
+    area_codes = [locality.code, *locality.comparison_area_codes]
+    series = await load_series(session, indicators, area_codes, as_of, ends_only=True)
+    targets = await repository.latest_targets(
+        session, area_codes=[locality.code], indicator_codes=None
+    )
+    rows = [
+        _scorecard_row(indicator, locality, series, targets.get((indicator.code, locality.code)))
+        for indicator in indicators
+    ]
+    return Scorecard(
+        locality_code=locality.code,
+        locality_name=locality.name,
+        as_of=as_of,
+        comparison_area_codes=list(locality.comparison_area_codes),
+        rows=rows,
+    )
+
+
+def _scorecard_row(
+    indicator: Indicator, locality: Area, series: SeriesMap, target_row: TargetRow | None
+) -> ScorecardRow:
+    target = target_for(indicator, target_row)
+    points = series.get((indicator.code, locality.code), [])
+    result = analysis.assess_series(profile_of(indicator), points, target)
+    row = ScorecardRow(
+        indicator_code=indicator.code,
+        name=indicator.name,
+        unit=indicator.unit,
+        desired_direction=indicator.desired_direction,
+        source=indicator.source,
+        target_value=target.target_value if target else None,
+        target_source=target.source if target else None,
+        comparison={
+            code: point.value if (point := _latest(series, indicator.code, code)) else None
+            for code in locality.comparison_area_codes
+        },
+    )
+    if result is None:
+        return row
+    row.latest_period, row.latest_value = result.latest.period_label, result.latest.value
+    row.baseline_period, row.baseline_value = result.baseline.period_label, result.baseline.value
+    row.change_absolute = result.change_since_baseline.absolute
+    row.change_relative = result.change_since_baseline.relative
+    if result.previous is not None and result.change_since_previous is not None:
+        row.previous_value = result.previous.value
+        row.change_since_previous_absolute = result.change_since_previous.absolute
+    row.status, row.status_method = result.status.status, result.status.method
+    if result.status_since_previous is not None:
+        row.status_since_previous = result.status_since_previous.status
+    row.rag = result.rag
+    return row
+
+
+async def announce_derived_changes(
+    session: AsyncSession, locality_code: str, indicator_codes: Sequence[str]
+) -> int:
+    """After a fact changed: re-check the derived indicators someone watches for the locality.
+
+    Watched means a target was set on it or a status was announced; the others are computed
+    when asked for, so an event for an unwatched indicator costs two indexed look-ups.
+    """
+    watched = await repository.watched_pairs(
+        session, area_code=locality_code, indicator_codes=indicator_codes
+    )
+    if not watched:
+        return 0
+    await session.flush()  # the aggregates must see the fact the handler just changed
+    return await announce_status_changes(session, watched)
+
+
+async def announce_status_changes(session: AsyncSession, pairs: Iterable[tuple[str, str]]) -> int:
+    """Recompute status and RAG for (indicator, area) pairs; stage an event for each flip."""
+    wanted = sorted(set(pairs))
+    if not wanted:
+        return 0
+    indicators = await repository.indicators_by_code(session, {code for code, _ in wanted})
+    area_codes = sorted({area for _, area in wanted})
+    series = await load_series(session, list(indicators.values()), area_codes, ends_only=True)
+    targets = await repository.latest_targets(
+        session, area_codes=area_codes, indicator_codes=list(indicators)
+    )
+    announced = await repository.announced_statuses(session, wanted)
+    now, flips = datetime.now(UTC), 0
+    for code, area in wanted:
+        indicator = indicators.get(code)
+        points = series.get((code, area), [])
+        if indicator is None or not points:
+            continue
+        target = target_for(indicator, targets.get((code, area)))
+        result = analysis.assess_series(profile_of(indicator), points, target)
+        assert result is not None
+        before = announced.get((code, area))
+        if before and before.status == result.status.status and before.rag == result.rag:
+            continue
+        events.stage_status_changed(session, indicator, area, result, before, now)
+        flips += 1
+        if before is None:
+            session.add(
+                IndicatorStatus(
+                    indicator_code=code,
+                    area_code=area,
+                    status=result.status.status,
+                    rag=result.rag,
+                    period_label=result.latest.period_label,
+                    changed_at=now,
+                )
+            )
+        else:
+            before.status, before.rag = result.status.status, result.rag
+            before.period_label, before.changed_at = result.latest.period_label, now
+    return flips

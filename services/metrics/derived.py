@@ -1,0 +1,84 @@
+"""Derived indicators: series computed from the referral and action facts, in the database."""
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.metrics import derived_repository as facts
+from services.metrics.analysis import Point
+from services.metrics.derived_repository import DerivedRow
+from services.metrics.domain import Granularity, period_end_for, period_label
+
+Calculation = Callable[
+    [AsyncSession, Granularity, Sequence[str] | None], Awaitable[list[DerivedRow]]
+]
+
+
+async def _see_and_solve_share(
+    session: AsyncSession, granularity: Granularity, localities: Sequence[str] | None
+) -> list[DerivedRow]:
+    return (await facts.triage_shares(session, granularity, localities))[0]
+
+
+async def _multi_agency_share(
+    session: AsyncSession, granularity: Granularity, localities: Sequence[str] | None
+) -> list[DerivedRow]:
+    return (await facts.triage_shares(session, granularity, localities))[1]
+
+
+CALCULATIONS: dict[str, Calculation] = {
+    "referrals_received": facts.referrals_received,
+    "see_and_solve_share": _see_and_solve_share,
+    "multi_agency_share": _multi_agency_share,
+    "see_and_solve_within_day": facts.see_and_solve_within_day,
+    "median_days_to_resolution": facts.median_days_to_resolution,
+    "overdue_referrals": facts.overdue_referrals,
+    "overdue_actions": facts.overdue_actions,
+}
+
+
+def to_point(row: DerivedRow, granularity: Granularity) -> Point:
+    return Point(
+        period_start=row.period_start,
+        period_end=period_end_for(granularity, row.period_start),
+        period_label=period_label(granularity, row.period_start),
+        value=row.value,
+        numerator=row.numerator,
+        denominator=row.denominator,
+    )
+
+
+async def derived_series(
+    session: AsyncSession,
+    indicator_code: str,
+    granularity: Granularity,
+    localities: Sequence[str] | None = None,
+) -> dict[str, list[Point]]:
+    """One derived indicator's series per locality, oldest period first."""
+    rows = await CALCULATIONS[indicator_code](session, granularity, localities)
+    series: dict[str, list[Point]] = defaultdict(list)
+    for row in rows:
+        series[row.locality_code].append(to_point(row, granularity))
+    return dict(series)
+
+
+async def rebuild_all(
+    session: AsyncSession, granularity: Granularity, localities: Sequence[str] | None = None
+) -> dict[str, dict[str, list[Point]]]:
+    """Every derived indicator for the localities: {indicator code: {locality: series}}."""
+    shares, multi = await facts.triage_shares(session, granularity, localities)
+    results: dict[str, list[DerivedRow]] = {
+        "see_and_solve_share": shares,
+        "multi_agency_share": multi,
+    }
+    for code, calculation in CALCULATIONS.items():
+        if code not in results:
+            results[code] = await calculation(session, granularity, localities)
+    grouped: dict[str, dict[str, list[Point]]] = {}
+    for code, rows in results.items():
+        per_locality: dict[str, list[Point]] = defaultdict(list)
+        for row in rows:
+            per_locality[row.locality_code].append(to_point(row, granularity))
+        grouped[code] = dict(per_locality)
+    return grouped

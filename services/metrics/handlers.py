@@ -1,0 +1,155 @@
+"""Handlers of the events the metrics service consumes: referral and action facts, targets.
+
+Facts are keyed by referral and action ids and every handler sets fields rather than adding
+to counts, so a redelivered event (which the inbox already skips) could change nothing anyway.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.metrics import derived_repository as facts
+from services.metrics import repository
+from services.metrics.analysis_service import announce_derived_changes, announce_status_changes
+from services.metrics.models import ActionFact, ReferralFact, Target
+from shared.consumer import EventHandler
+from shared.contracts import actionplans as plans
+from shared.contracts import referrals
+from shared.events import EventEnvelope
+
+CONSUMED_TOPICS = ["referrals.referral", "actionplans.target", "actionplans.action"]
+TRIAGE_INDICATORS = ("see_and_solve_share", "multi_agency_share")
+RESOLUTION_INDICATORS = ("see_and_solve_within_day", "median_days_to_resolution")
+
+
+def utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _referral_fact(
+    session: AsyncSession, payload: referrals.ReferralEvent, received_at: datetime | None
+) -> ReferralFact:
+    """The referral's fact, created on first sight whatever event arrives first."""
+    fact = await facts.get_referral_fact(session, payload.referral_id)
+    if fact is None:
+        fact = ReferralFact(
+            referral_id=payload.referral_id,
+            locality_code=payload.locality_code,
+            channel="unknown",
+            received_at=utc(received_at or datetime.now(UTC)),
+        )
+        session.add(fact)
+    return fact
+
+
+async def on_referral_received(session: AsyncSession, envelope: EventEnvelope) -> None:
+    payload = referrals.ReferralReceivedV1.model_validate(envelope.data)
+    fact = await _referral_fact(session, payload, payload.received_at)
+    fact.channel, fact.received_at = payload.channel, utc(payload.received_at)
+    fact.locality_code = payload.locality_code
+    await announce_derived_changes(session, payload.locality_code, ("referrals_received",))
+
+
+async def on_referral_triaged(session: AsyncSession, envelope: EventEnvelope) -> None:
+    payload = referrals.ReferralTriagedV1.model_validate(envelope.data)
+    fact = await _referral_fact(session, payload, payload.received_at)
+    fact.track, fact.triaged_at = payload.track, utc(payload.triaged_at)
+    await announce_derived_changes(session, payload.locality_code, TRIAGE_INDICATORS)
+
+
+async def on_referral_resolved(session: AsyncSession, envelope: EventEnvelope) -> None:
+    payload = referrals.ReferralResolvedV1.model_validate(envelope.data)
+    fact = await _referral_fact(session, payload, payload.received_at)
+    resolved_at, received_at = utc(payload.resolved_at), utc(payload.received_at)
+    fact.resolved_at = resolved_at
+    fact.resolution_days = max((resolved_at - received_at).total_seconds(), 0) / 86400
+    fact.within_due = payload.within_due
+    if payload.track:
+        fact.track = payload.track
+    await announce_derived_changes(session, payload.locality_code, RESOLUTION_INDICATORS)
+
+
+async def on_referral_reopened(session: AsyncSession, envelope: EventEnvelope) -> None:
+    payload = referrals.ReferralReopenedV1.model_validate(envelope.data)
+    fact = await facts.get_referral_fact(session, payload.referral_id)
+    if fact is not None:  # no longer resolved: it counts again when it is resolved again
+        fact.resolved_at, fact.resolution_days, fact.within_due = None, None, None
+        await announce_derived_changes(session, fact.locality_code, RESOLUTION_INDICATORS)
+
+
+async def on_referral_overdue(session: AsyncSession, envelope: EventEnvelope) -> None:
+    payload = referrals.ReferralOverdueV1.model_validate(envelope.data)
+    fact = await _referral_fact(session, payload, None)
+    if fact.overdue_at is None:  # a referral is overdue once, whichever clock passes first
+        fact.overdue_at = utc(payload.detected_at)
+    await announce_derived_changes(session, payload.locality_code, ("overdue_referrals",))
+
+
+async def _action_fact(
+    session: AsyncSession, payload: plans.ActionEvent, status: str, at: datetime
+) -> ActionFact:
+    fact = await facts.get_action_fact(session, payload.action_id)
+    if fact is None:
+        fact = ActionFact(
+            action_id=payload.action_id,
+            plan_id=payload.plan_id,
+            locality_code=payload.locality_code,
+            status=status,
+            status_changed_at=utc(at),
+        )
+        session.add(fact)
+    return fact
+
+
+async def on_action_created(session: AsyncSession, envelope: EventEnvelope) -> None:
+    payload = plans.ActionCreatedV1.model_validate(envelope.data)
+    fact = await _action_fact(session, payload, payload.status, payload.created_at)
+    fact.due_date = payload.due_date if fact.due_date is None else fact.due_date
+
+
+async def on_action_status_changed(session: AsyncSession, envelope: EventEnvelope) -> None:
+    payload = plans.ActionStatusChangedV1.model_validate(envelope.data)
+    fact = await _action_fact(session, payload, payload.status, payload.changed_at)
+    if utc(payload.changed_at) >= utc(fact.status_changed_at):  # ignore a late, older change
+        fact.status, fact.status_changed_at = payload.status, utc(payload.changed_at)
+        fact.due_date = payload.due_date or fact.due_date
+
+
+async def on_action_overdue(session: AsyncSession, envelope: EventEnvelope) -> None:
+    payload = plans.ActionOverdueV1.model_validate(envelope.data)
+    fact = await _action_fact(session, payload, "overdue", payload.detected_at)
+    fact.due_date = payload.due_date
+    if fact.overdue_at is None:
+        fact.overdue_at = utc(payload.detected_at)
+    await announce_derived_changes(session, payload.locality_code, ("overdue_actions",))
+
+
+async def on_target_set(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """Keep the highest version of each target, then re-check RAG for its indicator and area."""
+    payload = plans.TargetSetV1.model_validate(envelope.data)
+    target = await repository.get_target(session, payload.target_id)
+    if target is not None and target.version >= payload.version:
+        return
+    if target is None:
+        target = Target(target_id=payload.target_id)
+        session.add(target)
+    target.version, target.plan_id = payload.version, payload.plan_id
+    target.indicator_code, target.area_code = payload.indicator_code, payload.area_code
+    target.baseline_value, target.baseline_period = payload.baseline_value, payload.baseline_period
+    target.target_value, target.target_date = payload.target_value, payload.target_date
+    target.amber_tolerance, target.set_at = payload.amber_tolerance, utc(payload.set_at)
+    await session.flush()
+    await announce_status_changes(session, [(payload.indicator_code, payload.area_code)])
+
+
+HANDLERS: dict[str, EventHandler] = {
+    referrals.REFERRAL_RECEIVED_V1: on_referral_received,
+    referrals.REFERRAL_TRIAGED_V1: on_referral_triaged,
+    referrals.REFERRAL_RESOLVED_V1: on_referral_resolved,
+    referrals.REFERRAL_REOPENED_V1: on_referral_reopened,
+    referrals.REFERRAL_OVERDUE_V1: on_referral_overdue,
+    plans.ACTION_CREATED_V1: on_action_created,
+    plans.ACTION_STATUS_CHANGED_V1: on_action_status_changed,
+    plans.ACTION_OVERDUE_V1: on_action_overdue,
+    plans.TARGET_SET_V1: on_target_set,
+}
