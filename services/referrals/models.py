@@ -128,7 +128,8 @@ class HistoryEntry(Base):
 class PartnerTask(Base):
     __tablename__ = "partner_task"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(SequenceType, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
     referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id"), index=True)
     organisation: Mapped[str] = mapped_column(String(100), index=True)
     description: Mapped[str] = mapped_column(Text)
@@ -148,7 +149,8 @@ class PartnerTask(Base):
 class CaseNote(Base):
     __tablename__ = "case_note"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(SequenceType, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
     referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
     written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

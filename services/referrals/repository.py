@@ -180,17 +180,18 @@ async def history(session: AsyncSession, referral_id: str) -> Sequence[HistoryEn
 
 async def tasks(session: AsyncSession, referral_id: str) -> Sequence[PartnerTask]:
     query = select(PartnerTask).where(PartnerTask.referral_id == referral_id)
-    return (await session.scalars(query.order_by(PartnerTask.assigned_at, PartnerTask.id))).all()
+    return (await session.scalars(query.order_by(PartnerTask.seq))).all()
 
 
 async def task(session: AsyncSession, referral_id: str, task_id: str) -> PartnerTask | None:
-    found = await session.get(PartnerTask, task_id)
-    return found if found is not None and found.referral_id == referral_id else None
+    return await session.scalar(
+        select(PartnerTask).where(PartnerTask.id == task_id, PartnerTask.referral_id == referral_id)
+    )
 
 
 async def notes(session: AsyncSession, referral_id: str) -> Sequence[CaseNote]:
     query = select(CaseNote).where(CaseNote.referral_id == referral_id)
-    return (await session.scalars(query.order_by(CaseNote.written_at, CaseNote.id))).all()
+    return (await session.scalars(query.order_by(CaseNote.seq))).all()
 
 
 async def shares(session: AsyncSession, referral_id: str) -> Sequence[ReferralShare]:

@@ -56,6 +56,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "case_note",
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("referral_id", sa.String(length=36), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
@@ -65,13 +71,20 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["referral_id"], ["referral.id"], name=op.f("fk_case_note_referral_id_referral")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_note")),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_case_note")),
+        sa.UniqueConstraint("id", name=op.f("uq_case_note_id")),
     )
     with op.batch_alter_table("case_note", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_case_note_referral_id"), ["referral_id"], unique=False)
 
     op.create_table(
         "partner_task",
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("referral_id", sa.String(length=36), nullable=False),
         sa.Column("organisation", sa.String(length=100), nullable=False),
@@ -90,7 +103,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["referral_id"], ["referral.id"], name=op.f("fk_partner_task_referral_id_referral")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_partner_task")),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_partner_task")),
+        sa.UniqueConstraint("id", name=op.f("uq_partner_task_id")),
     )
     with op.batch_alter_table("partner_task", schema=None) as batch_op:
         batch_op.create_index(
