@@ -27,11 +27,29 @@ async def referrals(referrals_settings: Settings) -> AsyncIterator[httpx.AsyncCl
         yield client
 
 
+async def _running_hub(settings: Settings, mint: TokenMinter) -> AsyncIterator[Hub]:
+    app = create_app(settings)
+    app.state.clock = lambda: hub.now
+    async with running_app(app) as client:
+        hub = Hub(app, client, mint, datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+        yield hub
+
+
 @pytest.fixture
 async def hub(referrals_settings: Settings, mint: TokenMinter) -> AsyncIterator[Hub]:
     """The service with a settable clock (Monday 1 June 2026, 10:00 BST) and a client for it."""
-    app = create_app(referrals_settings)
-    app.state.clock = lambda: hub_.now
-    async with running_app(app) as client:
-        hub_ = Hub(app, client, mint, datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
-        yield hub_
+    async for running in _running_hub(referrals_settings, mint):
+        yield running
+
+
+@pytest.fixture
+async def sqlite_hub(
+    sqlite_url: str, kafka: str, public_key: Path, tmp_path: Path, mint: TokenMinter
+) -> AsyncIterator[Hub]:
+    """The same on SQLite only, for rules the database engine cannot change (validation)."""
+    settings = Settings(
+        **test_settings_values(tmp_path, sqlite_url, kafka, public_key),
+        overdue_check_interval_s=0,
+    )
+    async for running in _running_hub(settings, mint):
+        yield running

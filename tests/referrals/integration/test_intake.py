@@ -83,10 +83,10 @@ async def test_a_retry_with_the_same_idempotency_key_returns_the_first_answer(hu
     assert third.json()["reference"] == "NO-2026-000002"
 
 
-async def test_the_same_key_with_a_different_body_is_422(hub: Hub) -> None:
-    headers = {**hub.as_("NO-HUB"), "Idempotency-Key": "k-1"}
-    await hub.client.post("/api/v1/referrals", json=referral_body(), headers=headers)
-    response = await hub.client.post(
+async def test_the_same_key_with_a_different_body_is_422(sqlite_hub: Hub) -> None:
+    headers = {**sqlite_hub.as_("NO-HUB"), "Idempotency-Key": "k-1"}
+    await sqlite_hub.client.post("/api/v1/referrals", json=referral_body(), headers=headers)
+    response = await sqlite_hub.client.post(
         "/api/v1/referrals", json=referral_body(summary="Something else"), headers=headers
     )
     assert response.status_code == 422
@@ -104,9 +104,9 @@ async def test_the_same_key_with_a_different_body_is_422(hub: Hub) -> None:
         ({"colour": "red"}, "colour"),
     ],
 )
-async def test_bad_fields_are_named(hub: Hub, overrides: dict, field: str) -> None:
-    response = await hub.client.post(
-        "/api/v1/referrals", json=referral_body(**overrides), headers=hub.as_("NO-HUB")
+async def test_bad_fields_are_named(sqlite_hub: Hub, overrides: dict, field: str) -> None:
+    response = await sqlite_hub.client.post(
+        "/api/v1/referrals", json=referral_body(**overrides), headers=sqlite_hub.as_("NO-HUB")
     )
     assert response.status_code == 422, response.text
     assert field in [e["field"] for e in response.json()["errors"]]
@@ -135,7 +135,9 @@ async def test_referrals_outside_the_window_are_not_repeats(hub: Hub) -> None:
     assert later["repeat_demand"]["count"] == 0
 
 
-async def test_the_taxonomy_is_published(hub: Hub) -> None:
-    response = await hub.client.get("/api/v1/referral-categories", headers=hub.as_("ANY"))
+async def test_the_taxonomy_is_published(sqlite_hub: Hub) -> None:
+    response = await sqlite_hub.client.get(
+        "/api/v1/referral-categories", headers=sqlite_hub.as_("ANY")
+    )
     codes = {c["code"] for c in response.json()["categories"]}
     assert "environmental" in codes and "other" in codes

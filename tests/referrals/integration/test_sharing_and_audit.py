@@ -119,15 +119,17 @@ async def test_only_auditors_read_the_audit_log_and_nobody_changes_it(hub: Hub) 
     assert [r["purpose"] for r in log.json()["items"]] == ["case_work"]
 
 
-async def test_the_audit_log_pages_with_a_cursor(hub: Hub) -> None:
-    referral_id = (await hub.create())["id"]
+async def test_the_audit_log_pages_with_a_cursor(sqlite_hub: Hub) -> None:
+    referral_id = (await sqlite_hub.create())["id"]
     for _ in range(5):
-        await hub.read(referral_id)
+        await sqlite_hub.read(referral_id)
     seen, cursor = [], None
     while True:
         params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
         page = (
-            await hub.client.get("/api/v1/audit", params=params, headers=hub.as_("A", AUDITOR))
+            await sqlite_hub.client.get(
+                "/api/v1/audit", params=params, headers=sqlite_hub.as_("A", AUDITOR)
+            )
         ).json()
         seen += [r["seq"] for r in page["items"]]
         cursor = page["next_cursor"]

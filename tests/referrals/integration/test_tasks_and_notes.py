@@ -51,10 +51,10 @@ async def test_a_partner_accepts_and_completes_its_task(hub: Hub) -> None:
     assert [t["status"] for t in tasks.json()] == ["completed"]
 
 
-async def test_only_the_assigned_organisation_acts_on_its_task(hub: Hub) -> None:
-    referral_id = await triaged_referral(hub)
-    task = await assign(hub, referral_id)
-    response = await hub.act(referral_id, f"tasks/{task['id']}/accept", org="NO-HUB")
+async def test_only_the_assigned_organisation_acts_on_its_task(sqlite_hub: Hub) -> None:
+    referral_id = await triaged_referral(sqlite_hub)
+    task = await assign(sqlite_hub, referral_id)
+    response = await sqlite_hub.act(referral_id, f"tasks/{task['id']}/accept", org="NO-HUB")
     assert response.status_code == 403
 
 
@@ -75,11 +75,11 @@ async def test_a_partner_declines_with_a_reason(hub: Hub) -> None:
     assert late.status_code == 409
 
 
-async def test_an_unsuccessful_task_outcome_needs_a_note(hub: Hub) -> None:
-    referral_id = await triaged_referral(hub)
-    task = await assign(hub, referral_id)
-    await hub.act(referral_id, f"tasks/{task['id']}/accept", org=WARDENS)
-    response = await hub.act(
+async def test_an_unsuccessful_task_outcome_needs_a_note(sqlite_hub: Hub) -> None:
+    referral_id = await triaged_referral(sqlite_hub)
+    task = await assign(sqlite_hub, referral_id)
+    await sqlite_hub.act(referral_id, f"tasks/{task['id']}/accept", org=WARDENS)
+    response = await sqlite_hub.act(
         referral_id,
         f"tasks/{task['id']}/complete",
         {"outcome_code": "unable_to_contact"},
@@ -89,9 +89,9 @@ async def test_an_unsuccessful_task_outcome_needs_a_note(hub: Hub) -> None:
     assert response.json()["errors"][0]["field"] == "note"
 
 
-async def test_tasks_wait_for_triage(hub: Hub) -> None:
-    referral_id = (await hub.create())["id"]
-    response = await hub.act(
+async def test_tasks_wait_for_triage(sqlite_hub: Hub) -> None:
+    referral_id = (await sqlite_hub.create())["id"]
+    response = await sqlite_hub.act(
         referral_id, "tasks", {"organisation": WARDENS, "description": "Patrol"}
     )
     assert response.status_code == 409

@@ -40,12 +40,12 @@ async def test_see_and_solve_is_due_at_the_end_of_that_working_day(hub: Hub) -> 
 
 
 async def test_multi_agency_without_a_lead_and_triage_without_the_scope_are_refused(
-    hub: Hub,
+    sqlite_hub: Hub,
 ) -> None:
-    created = await hub.create()
-    missing_lead = await hub.triage(created["id"], "multi_agency")
+    created = await sqlite_hub.create()
+    missing_lead = await sqlite_hub.triage(created["id"], "multi_agency")
     assert missing_lead.status_code == 422
-    no_scope = await hub.act(
+    no_scope = await sqlite_hub.act(
         created["id"],
         "triage",
         {"track": "signpost", "rationale": "x"},
