@@ -333,7 +333,7 @@ def downgrade() -> None:
 
 
 def _backfill_existing_referrals() -> None:
-    """Referrals taken by the skeleton: filterable by category, coordinated by their creator."""
+    """Referrals taken by the skeleton: filterable by category, coordinated by their hub."""
     bind = op.get_bind()
     rows = bind.execute(sa.text("SELECT id, category_codes FROM referral")).all()
     for referral_id, codes in rows:
@@ -344,7 +344,7 @@ def _backfill_existing_referrals() -> None:
                 ),
                 {"r": referral_id, "c": code},
             )
-    op.execute("UPDATE referral SET coordinating_organisation = created_by_organisation")
+    op.execute("UPDATE referral SET coordinating_organisation = locality_code || '-HUB'")
 
 
 def _make_audit_append_only() -> None:
