@@ -24,12 +24,12 @@ class DemoReferral:
     close: bool = False
     lead: str | None = None
     partners: list[str] = field(default_factory=list)
-    address: str | None = None
-    uprn: str | None = None
+    address: str | None = None  # the place, when the demo shows repeat demand at it
 
 
-THORNE_ROAD = {"address": "Thorne Road, Doncaster DN2 5AA", "uprn": "100050700001"}
-DERWENT_STREET = {"address": "Derwent Street, North Ormesby TS3 6LA", "uprn": "100110660543"}
+THORNE_ROAD = "Thorne Road, Doncaster DN2 5AA"
+DERWENT_STREET = "Derwent Street, North Ormesby TS3 6LA"
+UPRNS = {THORNE_ROAD: "100050700001", DERWENT_STREET: "100110660543"}
 
 DEMO_REFERRALS = [
     DemoReferral(
@@ -49,7 +49,7 @@ DEMO_REFERRALS = [
         MULTI_AGENCY,
         lead="SOUTH-YORKSHIRE-POLICE",
         partners=["DONCASTER-WARDENS"],
-        **THORNE_ROAD,
+        address=THORNE_ROAD,
     ),
     DemoReferral(
         "DNC",
@@ -60,7 +60,7 @@ DEMO_REFERRALS = [
         "referred_on",
         lead="DONCASTER-HOUSING",
         partners=["DONCASTER-HOUSING"],
-        **THORNE_ROAD,
+        address=THORNE_ROAD,
     ),
     DemoReferral(
         "DNC",
@@ -69,7 +69,7 @@ DEMO_REFERRALS = [
         "Thorne Road: fly-tipping and litter behind the shops",
         SEE_AND_SOLVE,
         "resolved",
-        **THORNE_ROAD,
+        address=THORNE_ROAD,
     ),
     DemoReferral(
         "DNE",
@@ -132,7 +132,7 @@ DEMO_REFERRALS = [
         MULTI_AGENCY,
         lead="NO-HUB",
         partners=["SELECTIVE-LICENSING"],
-        **DERWENT_STREET,
+        address=DERWENT_STREET,
     ),
     DemoReferral(
         "NO",
@@ -166,7 +166,7 @@ DEMO_REFERRALS = [
         "Loud music late at night from a flat",
         SEE_AND_SOLVE,
         "resolved",
-        **DERWENT_STREET,
+        address=DERWENT_STREET,
     ),
     DemoReferral(
         "NO",
@@ -301,7 +301,7 @@ def load(client: httpx.Client) -> None:
             "summary": item.summary,
         }
         if item.address:
-            body["subject"] = {"place": {"address": item.address, "uprn": item.uprn}}
+            body["subject"] = {"place": {"address": item.address, "uprn": UPRNS[item.address]}}
         response = client.post(
             "/api/v1/referrals", json=body, headers={"Idempotency-Key": f"demo-referral-{number}"}
         )

@@ -40,7 +40,7 @@ def add(session: AsyncSession, *rows: object) -> None:
 
 async def next_reference_number(session: AsyncSession, locality_code: str, year: int) -> int:
     """Take the next number for a locality and year; the row lock serialises concurrent intakes."""
-    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     await session.execute(
         insert(ReferenceCounter)
         .values(locality_code=locality_code, year=year, last_number=0)
@@ -241,7 +241,7 @@ async def clocks_past_due(session: AsyncSession, now: datetime, limit: int) -> S
         .order_by(Referral.due_at)
         .limit(limit)
     )
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         # Two instances checking at once each take different rows.
         query = query.with_for_update(skip_locked=True)
     return (await session.scalars(query)).all()

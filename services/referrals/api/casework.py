@@ -1,6 +1,6 @@
 """Routes that move a referral through its lifecycle: triage, start, resolve, close, reopen."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
 
@@ -18,7 +18,7 @@ from shared.app import SessionDep
 from shared.auth import Caller, require_scope
 
 router = APIRouter(prefix="/api/v1/referrals/{referral_id}", tags=["lifecycle"])
-PROBLEMS = {
+PROBLEMS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such referral, or not visible to your organisation"},
     409: {"description": "The lifecycle does not allow this now"},
     412: {"description": "If-Match does not name the current ETag"},

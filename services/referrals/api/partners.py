@@ -1,6 +1,6 @@
 """Routes for multi-agency work: partner tasks, case notes and explicit sharing."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Response, status
 
@@ -23,7 +23,14 @@ from shared.auth import Caller, require_scope
 router = APIRouter(prefix="/api/v1/referrals/{referral_id}", tags=["multi-agency work"])
 Writer = Annotated[Caller, require_scope("referrals:write")]
 Reader = Annotated[Caller, require_scope("referrals:read")]
-TASK_PROBLEMS = {**PROBLEMS, 403: {"description": "The task belongs to another organisation"}}
+SHARE_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    **PROBLEMS,
+    403: {"description": "Only the owning organisations share"},
+}
+TASK_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    **PROBLEMS,
+    403: {"description": "The task belongs to another organisation"},
+}
 
 
 @router.post(
@@ -177,7 +184,7 @@ async def list_notes(
     "/shares",
     status_code=status.HTTP_201_CREATED,
     response_model=ShareRead,
-    responses={**PROBLEMS, 403: {"description": "Only the owning organisations share"}},
+    responses=SHARE_PROBLEMS,
 )
 async def share_referral(
     referral_id: str,

@@ -1,8 +1,17 @@
 """Turn stored referrals into response bodies (with or without personal fields)."""
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
-from services.referrals.domain import ReferralStatus, as_utc
+from services.referrals.domain import (
+    Channel,
+    LawfulBasis,
+    OutcomeCode,
+    ReferralStatus,
+    Track,
+    as_utc,
+)
 from services.referrals.domain.clocks import is_overdue
 from services.referrals.domain.lifecycle import allowed_actions
 from services.referrals.models import Referral
@@ -17,6 +26,12 @@ from services.referrals.schemas import (
     SubjectPerson,
 )
 from services.referrals.service.reading import RepeatDemand as StoredRepeats
+
+E = TypeVar("E")
+
+
+def _optional(kind: Callable[[str], E], value: str | None) -> E | None:
+    return None if value is None else kind(value)
 
 
 def _clock(referral: Referral, now: datetime) -> ClockRead | None:
@@ -37,18 +52,18 @@ def summary(referral: Referral, now: datetime) -> ReferralSummary:
         id=referral.id,
         reference=referral.reference,
         locality_code=referral.locality_code,
-        channel=referral.channel,
+        channel=Channel(referral.channel),
         category_codes=list(referral.category_codes),
         risk_flags=list(referral.risk_flags or []),
-        status=referral.status,
-        suggested_track=referral.suggested_track,
+        status=ReferralStatus(referral.status),
+        suggested_track=_optional(Track, referral.suggested_track),
         suggestion_rule=referral.suggestion_rule,
-        track=referral.track,
+        track=_optional(Track, referral.track),
         lead_organisation=referral.lead_organisation,
         received_at=referral.received_at,
         triaged_at=referral.triaged_at,
         clock=_clock(referral, now),
-        outcome_code=referral.outcome_code,
+        outcome_code=_optional(OutcomeCode, referral.outcome_code),
         resolved_at=referral.resolved_at,
         closed_at=referral.closed_at,
         external_ref=referral.external_ref,
@@ -77,7 +92,7 @@ def full(referral: Referral, repeats: StoredRepeats, now: datetime) -> ReferralR
         description=referral.description,
         referrer=Referrer(**referral.referrer) if referral.referrer else None,
         subject=_subject(referral),
-        lawful_basis=referral.lawful_basis,
+        lawful_basis=LawfulBasis(referral.lawful_basis),
         sharing_agreement_ref=referral.sharing_agreement_ref,
         created_by_organisation=referral.created_by_organisation,
         coordinating_organisation=referral.coordinating_organisation,

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.referrals import events, repository
+from services.referrals.domain import as_utc
 from services.referrals.models import OutboxEvent
 from services.referrals.service.access import record_change
 from shared.outbox import add_event
@@ -28,7 +29,10 @@ async def notify_overdue(session: AsyncSession, *, now: datetime) -> int:
         async with session.begin():
             due = await repository.clocks_past_due(session, now, BATCH_SIZE)
             for referral in due:
-                if not await repository.claim_overdue_notification(session, referral.id, now):
+                due_at = referral.due_at
+                if due_at is None or not await repository.claim_overdue_notification(
+                    session, referral.id, now
+                ):
                     continue
                 record_change(
                     session,
@@ -36,7 +40,7 @@ async def notify_overdue(session: AsyncSession, *, now: datetime) -> int:
                     None,
                     "overdue",
                     now,
-                    details={"clock": referral.clock, "due_at": referral.due_at.isoformat()},
+                    details={"clock": referral.clock, "due_at": as_utc(due_at).isoformat()},
                     new_version=False,
                 )
                 add_event(session, OutboxEvent, events.referral_overdue(referral, now))
