@@ -1,7 +1,9 @@
 """Intake: the full contract, sensible defaults, idempotent retries, repeat demand."""
 
+import asyncio
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from tests.referrals.workflow import Hub, place, referral_body
@@ -141,3 +143,16 @@ async def test_the_taxonomy_is_published(sqlite_hub: Hub) -> None:
     )
     codes = {c["code"] for c in response.json()["categories"]}
     assert "environmental" in codes and "other" in codes
+
+
+async def test_concurrent_retries_with_one_key_create_one_referral(hub: Hub) -> None:
+    headers = {**hub.as_("CLEVELAND-POLICE"), "Idempotency-Key": "burst-1"}
+
+    async def post() -> httpx.Response:
+        return await hub.client.post("/api/v1/referrals", json=referral_body(), headers=headers)
+
+    responses = await asyncio.gather(*(post() for _ in range(5)))
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    listed = await hub.client.get("/api/v1/referrals", headers=hub.as_("CLEVELAND-POLICE"))
+    assert len(listed.json()["items"]) == 1
