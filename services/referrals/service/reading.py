@@ -1,9 +1,10 @@
 """Reads: one referral (audited), lists, history, tasks, notes, shares and the audit log."""
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,8 @@ from services.referrals.repository import ReferralFilters
 from services.referrals.service.access import audit_read, load_visible
 from shared.auth import Caller
 from shared.problems import Unprocessable
+
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True)
@@ -65,34 +68,45 @@ async def read_referral(
     return referral, repeats
 
 
+async def _audited_read(
+    session: AsyncSession,
+    caller: Caller,
+    referral_id: str,
+    purpose: str,
+    now: datetime,
+    action: str,
+    fetch: Callable[[AsyncSession, str], Awaitable[Sequence[Row]]],
+) -> tuple[Referral, Sequence[Row]]:
+    """Read part of a visible referral and audit the read, in one transaction."""
+    async with session.begin():
+        referral = await load_visible(session, referral_id, caller)
+        rows = await fetch(session, referral.id)
+        audit_read(session, referral.id, caller, action, purpose, now)
+    return referral, rows
+
+
 async def read_tasks(
     session: AsyncSession, *, caller: Caller, referral_id: str, purpose: str, now: datetime
 ) -> tuple[Referral, Sequence[PartnerTask]]:
-    async with session.begin():
-        referral = await load_visible(session, referral_id, caller)
-        tasks = await repository.tasks(session, referral.id)
-        audit_read(session, referral.id, caller, "read_tasks", purpose, now)
-    return referral, tasks
+    return await _audited_read(
+        session, caller, referral_id, purpose, now, "read_tasks", repository.tasks
+    )
 
 
 async def read_notes(
     session: AsyncSession, *, caller: Caller, referral_id: str, purpose: str, now: datetime
 ) -> tuple[Referral, Sequence[CaseNote]]:
-    async with session.begin():
-        referral = await load_visible(session, referral_id, caller)
-        notes = await repository.notes(session, referral.id)
-        audit_read(session, referral.id, caller, "read_notes", purpose, now)
-    return referral, notes
+    return await _audited_read(
+        session, caller, referral_id, purpose, now, "read_notes", repository.notes
+    )
 
 
 async def read_history(
     session: AsyncSession, *, caller: Caller, referral_id: str, purpose: str, now: datetime
 ) -> tuple[Referral, Sequence[HistoryEntry]]:
-    async with session.begin():
-        referral = await load_visible(session, referral_id, caller)
-        entries = await repository.history(session, referral.id)
-        audit_read(session, referral.id, caller, "read_history", purpose, now)
-    return referral, entries
+    return await _audited_read(
+        session, caller, referral_id, purpose, now, "read_history", repository.history
+    )
 
 
 async def read_shares(
