@@ -123,6 +123,7 @@ class ReferralRead(ReferralSummary):
     created_by_organisation: str
     coordinating_organisation: str | None
     triage_rationale: str | None
+    triaged_by_subject: str | None
     triaged_by_organisation: str | None
     outcome_reason: str | None
     repeat_demand: RepeatDemand

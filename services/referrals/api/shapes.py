@@ -97,6 +97,7 @@ def full(referral: Referral, repeats: StoredRepeats, now: datetime) -> ReferralR
         created_by_organisation=referral.created_by_organisation,
         coordinating_organisation=referral.coordinating_organisation,
         triage_rationale=referral.triage_rationale,
+        triaged_by_subject=referral.triaged_by_subject,
         triaged_by_organisation=referral.triaged_by_organisation,
         outcome_reason=referral.outcome_reason,
         repeat_demand=RepeatDemand(

@@ -96,5 +96,14 @@ def is_overdue(due_at: datetime | None, stopped_at: datetime | None, now: dateti
     return due_at is not None and stopped_at is None and now > due_at
 
 
+def resolved_within_due(
+    clock: str | None, due_at: datetime | None, resolved_at: datetime
+) -> bool | None:
+    """For see-and-solve: resolved by the end of the working day it was triaged? Else None."""
+    if clock != ClockName.SEE_AND_SOLVE or due_at is None:
+        return None
+    return resolved_at <= due_at
+
+
 def parse_bank_holidays(values: Iterable[str]) -> frozenset[date]:
     return frozenset(date.fromisoformat(value) for value in values)

@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals import events
 from services.referrals.config import Settings
-from services.referrals.domain import ClockName, as_utc, outcome_needs_reason
-from services.referrals.domain.clocks import clock_for_track
+from services.referrals.domain import as_utc, outcome_needs_reason
+from services.referrals.domain.clocks import clock_for_track, resolved_within_due
 from services.referrals.domain.lifecycle import Action
 from services.referrals.models import OutboxEvent, Referral
 from services.referrals.schemas import ReopenRequest, ResolveRequest, TriageRequest
@@ -118,11 +118,12 @@ async def resolve_referral(
 
 
 def within_due(referral: Referral) -> bool | None:
-    """For see-and-solve: was it resolved by the end of the working day it was triaged?"""
-    if referral.clock != ClockName.SEE_AND_SOLVE or referral.due_at is None:
-        return None
     assert referral.resolved_at is not None
-    return as_utc(referral.resolved_at) <= as_utc(referral.due_at)
+    return resolved_within_due(
+        referral.clock,
+        as_utc(referral.due_at) if referral.due_at else None,
+        as_utc(referral.resolved_at),
+    )
 
 
 async def close_referral(

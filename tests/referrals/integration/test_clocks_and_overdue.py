@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import orjson
 import pytest
 from sqlalchemy import func, select
 
@@ -18,6 +19,17 @@ async def overdue_rows(hub: Hub) -> int:
         return await session.scalar(
             select(func.count()).select_from(OutboxEvent).where(OutboxEvent.event_type == OVERDUE)
         )
+
+
+async def resolved_payload(hub: Hub, referral_id: str) -> dict:
+    async with hub.app.state.runtime.sessions() as session:
+        payload = await session.scalar(
+            select(OutboxEvent.payload).where(
+                OutboxEvent.key == referral_id,
+                OutboxEvent.event_type == "referrals.referral.resolved.v1",
+            )
+        )
+    return orjson.loads(payload)
 
 
 async def check(hub: Hub) -> int:
@@ -42,6 +54,7 @@ async def test_an_unresolved_see_and_solve_referral_is_overdue_once(hub: Hub) ->
 
     assert await check(hub) == 0
     assert await listed_overdue(hub) == []
+    assert (await resolved_payload(hub, done))["within_due"] is True
 
     hub.now += timedelta(hours=8)  # 17:00 BST has passed
     assert await listed_overdue(hub) == [late]

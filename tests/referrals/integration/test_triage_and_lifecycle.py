@@ -25,6 +25,8 @@ async def test_triage_records_a_decision_that_may_differ_from_the_suggestion(hub
 
     read = (await hub.read(created["id"])).json()
     assert read["triaged_by_organisation"] == "NO-HUB"
+    assert read["triaged_by_subject"] == "dev:NO-HUB"
+    assert read["triaged_at"] == "2026-06-01T09:00:00Z"
     assert read["triage_rationale"] == "Discussed at locality triage"
 
 

@@ -1,6 +1,6 @@
 """Working-day clocks: Europe/London, weekends, bank holidays, clock changes, after hours."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,6 +12,7 @@ from services.referrals.domain.clocks import (
     clock_for_track,
     first_contact_due,
     is_overdue,
+    resolved_within_due,
     see_and_solve_due,
 )
 
@@ -133,3 +134,11 @@ def test_a_clock_is_overdue_only_while_running_and_past_due() -> None:
     assert not is_overdue(due, None, due)
     assert not is_overdue(due, utc(2026, 6, 1, 15), utc(2026, 6, 2))
     assert not is_overdue(None, None, utc(2026, 6, 2))
+
+
+def test_within_due_is_reported_for_see_and_solve_only() -> None:
+    due = utc(2026, 6, 1, 16)
+    assert resolved_within_due("see_and_solve", due, due) is True
+    assert resolved_within_due("see_and_solve", due, due + timedelta(seconds=1)) is False
+    assert resolved_within_due("first_partner_contact", due, due) is None
+    assert resolved_within_due(None, None, due) is None
