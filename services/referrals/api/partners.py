@@ -211,3 +211,28 @@ async def list_shares(
     referral, shares = await reading.read_shares(session, caller=caller, referral_id=referral_id)
     set_etag(response, referral)
     return [ShareRead.model_validate(share) for share in shares]
+
+
+@router.delete(
+    "/shares/{organisation}", status_code=status.HTTP_204_NO_CONTENT, responses=SHARE_PROBLEMS
+)
+async def revoke_share(
+    referral_id: str,
+    organisation: str,
+    session: SessionDep,
+    now: NowDep,
+    caller: Writer,
+    if_match: IfMatch = None,
+) -> Response:
+    """Stop sharing the referral with an organisation (it no longer sees it unless involved)."""
+    referral = await partners.revoke_share(
+        session,
+        caller=caller,
+        referral_id=referral_id,
+        organisation=organisation,
+        if_match=if_match,
+        now=now,
+    )
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    set_etag(response, referral)
+    return response

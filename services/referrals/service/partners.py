@@ -225,15 +225,7 @@ async def share_referral(
     """Share a referral with another organisation, for a stated purpose and lawful basis."""
     async with session.begin():
         referral = await load_for_change(session, referral_id, caller, if_match)
-        owners = {
-            referral.created_by_organisation,
-            referral.coordinating_organisation,
-            referral.lead_organisation,
-        }
-        if caller.organisation not in owners:
-            raise Forbidden(
-                "Only the organisation that made, coordinates or leads a referral may share it."
-            )
+        _require_owner(referral, caller)
         if await repository.share_with(session, referral.id, request.organisation):
             raise Conflict(f"The referral is already shared with {request.organisation}.")
         share = ReferralShare(
@@ -257,3 +249,43 @@ async def share_referral(
             details={"organisation": share.organisation, "lawful_basis": share.lawful_basis},
         )
     return referral, share
+
+
+def _require_owner(referral: Referral, caller: Caller) -> None:
+    owners = {
+        referral.created_by_organisation,
+        referral.coordinating_organisation,
+        referral.lead_organisation,
+    }
+    if caller.organisation not in owners:
+        raise Forbidden(
+            "Only the organisation that made, coordinates or leads a referral may share it."
+        )
+
+
+async def revoke_share(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    referral_id: str,
+    organisation: str,
+    if_match: str | None,
+    now: datetime,
+) -> Referral:
+    """Stop sharing a referral with an organisation; the share stays in the history."""
+    async with session.begin():
+        referral = await load_for_change(session, referral_id, caller, if_match)
+        _require_owner(referral, caller)
+        share = await repository.share_with(session, referral.id, organisation)
+        if share is None:
+            raise NotFound(f"The referral is not shared with {organisation}.")
+        await session.delete(share)
+        record_change(
+            session,
+            referral,
+            caller,
+            "share_revoked",
+            now,
+            details={"organisation": organisation, "shared_at": share.shared_at.isoformat()},
+        )
+    return referral

@@ -53,6 +53,13 @@ async def test_the_lead_and_explicit_shares_can_see_it(hub: Hub) -> None:
     )
     assert again.status_code == 409
 
+    revoked = await hub.client.delete(
+        f"/api/v1/referrals/{referral_id}/shares/CHILDRENS-CENTRE",
+        headers={**hub.as_("NO-HUB"), "If-Match": await hub.etag(referral_id)},
+    )
+    assert revoked.status_code == 204, revoked.text
+    assert (await hub.read(referral_id, org="CHILDRENS-CENTRE")).status_code == 404
+
 
 async def test_a_share_needs_a_lawful_basis_and_an_owner(hub: Hub) -> None:
     referral_id = (await hub.create())["id"]
