@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from services.referrals.api import shapes
@@ -35,7 +35,6 @@ router = APIRouter(prefix="/api/v1", tags=["referrals"])
 )
 async def create_referral(
     body: ReferralCreate,
-    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
