@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.metrics.domain import Granularity
 from services.metrics.models import ActionFact, ReferralFact
+from shared.db import dialect_name
 
 SEE_AND_SOLVE, MULTI_AGENCY = "see_and_solve", "multi_agency"
 
@@ -65,7 +66,7 @@ def _rows(result: Sequence[Any]) -> list[DerivedRow]:
 
 
 def _bucket(session: AsyncSession, column: Any, granularity: Granularity) -> Any:
-    return period_bucket(column, granularity, session.get_bind().dialect.name).label("period")
+    return period_bucket(column, granularity, dialect_name(session)).label("period")
 
 
 async def _grouped(

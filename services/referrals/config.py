@@ -1,11 +1,21 @@
-"""Settings of the referrals service (environment prefix REFERRALS_)."""
+"""Settings of the referrals service (environment prefix REFERRALS_) and its rule documents."""
 
+import json
+from datetime import time
+from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic_settings import SettingsConfigDict
 
+from services.referrals.domain.clocks import WorkingCalendar, parse_bank_holidays
+from services.referrals.domain.taxonomy import Taxonomy
+from services.referrals.domain.triage import TriagePolicy
 from shared.localities import DEFAULT_LOCALITIES_FILE
 from shared.settings import ServiceSettings
+
+RULES_DIR = Path(__file__).parent / "rules"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class Settings(ServiceSettings):
@@ -15,3 +25,52 @@ class Settings(ServiceSettings):
 
     service_name: str = "referrals"
     localities_file: Path = DEFAULT_LOCALITIES_FILE
+    taxonomy_file: Path = RULES_DIR / "taxonomy.json"
+    triage_rules_file: Path = RULES_DIR / "triage_rules.json"
+    working_calendar_file: Path = RULES_DIR / "working_calendar.json"
+    # Override the calendar document's working hours without copying it.
+    working_day_starts: time | None = None
+    working_day_ends: time | None = None
+    # How often the service looks for clocks that have passed their due time (0 = never).
+    overdue_check_interval_s: float = 60.0
+    # Why a read of personal fields happened, when the caller does not say.
+    default_read_purpose: str = "case_work"
+    default_page_size: int = 50
+    max_page_size: int = 200
+
+    def taxonomy(self) -> Taxonomy:
+        return load_taxonomy(self.taxonomy_file)
+
+    def triage_policy(self) -> TriagePolicy:
+        return load_triage_policy(self.triage_rules_file)
+
+    def calendar(self) -> WorkingCalendar:
+        return load_calendar(
+            self.working_calendar_file, self.working_day_starts, self.working_day_ends
+        )
+
+
+@lru_cache(maxsize=8)
+def load_taxonomy(path: Path) -> Taxonomy:
+    return Taxonomy.from_document(json.loads(path.read_text()))
+
+
+@lru_cache(maxsize=8)
+def load_triage_policy(path: Path) -> TriagePolicy:
+    return TriagePolicy.from_document(json.loads(path.read_text()))
+
+
+@lru_cache(maxsize=8)
+def load_calendar(
+    path: Path, day_starts: time | None = None, day_ends: time | None = None
+) -> WorkingCalendar:
+    document = json.loads(path.read_text())
+    return WorkingCalendar(
+        timezone=ZoneInfo(document.get("timezone", "Europe/London")),
+        day_starts=day_starts or time.fromisoformat(document.get("day_starts", "09:00")),
+        day_ends=day_ends or time.fromisoformat(document.get("day_ends", "17:00")),
+        weekdays=frozenset(
+            WEEKDAYS.index(name.lower()) for name in document.get("working_weekdays", WEEKDAYS[:5])
+        ),
+        bank_holidays=parse_bank_holidays(document.get("bank_holidays", [])),
+    )

@@ -1,13 +1,24 @@
 """Tables of the referrals service."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import new_metadata
 from shared.inbox import ProcessedEventMixin
-from shared.outbox import OutboxEventMixin
+from shared.outbox import OutboxEventMixin, SequenceType
 
 
 class Base(DeclarativeBase):
@@ -24,6 +35,7 @@ class ProcessedEvent(ProcessedEventMixin, Base):
 
 class Referral(Base):
     __tablename__ = "referral"
+    __table_args__ = (Index("ix_referral_clock_running", "overdue_notified_at", "due_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
@@ -32,12 +44,57 @@ class Referral(Base):
     category_codes: Mapped[list[str]] = mapped_column(JSON)
     summary: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32), index=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    created_by_organisation: Mapped[str] = mapped_column(String(100))
+    created_by_organisation: Mapped[str] = mapped_column(String(100), index=True)
     created_by_subject: Mapped[str] = mapped_column(String(200))
     external_ref: Mapped[str | None] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+    referrer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    subject_person: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    person_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    place_address: Mapped[str | None] = mapped_column(Text)
+    place_postcode: Mapped[str | None] = mapped_column(String(10))
+    uprn: Mapped[str | None] = mapped_column(String(12), index=True)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    risk_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    lawful_basis: Mapped[str] = mapped_column(String(40), default="public_task")
+    sharing_agreement_ref: Mapped[str | None] = mapped_column(String(100))
+    repeat_of: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    coordinating_organisation: Mapped[str | None] = mapped_column(String(100), index=True)
+    suggested_track: Mapped[str | None] = mapped_column(String(32))
+    suggestion_rule: Mapped[str | None] = mapped_column(String(100))
+    track: Mapped[str | None] = mapped_column(String(32), index=True)
+    triage_rationale: Mapped[str | None] = mapped_column(Text)
+    lead_organisation: Mapped[str | None] = mapped_column(String(100), index=True)
+    triaged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    triaged_by_subject: Mapped[str | None] = mapped_column(String(200))
+    triaged_by_organisation: Mapped[str | None] = mapped_column(String(100))
+
+    clock: Mapped[str | None] = mapped_column(String(32))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    clock_stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    outcome_code: Mapped[str | None] = mapped_column(String(32))
+    outcome_reason: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReferralCategory(Base):
+    """One row per category code (and its parent) of a referral, for filtering."""
+
+    __tablename__ = "referral_category"
+
+    referral_id: Mapped[str] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True
+    )
+    category_code: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
 class ReferenceCounter(Base):
@@ -50,3 +107,96 @@ class ReferenceCounter(Base):
     locality_code: Mapped[str] = mapped_column(String(16))
     year: Mapped[int] = mapped_column(Integer)
     last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HistoryEntry(Base):
+    """Who did what to a referral, for which organisation, and when."""
+
+    __tablename__ = "referral_history"
+
+    seq: Mapped[int] = mapped_column(SequenceType, primary_key=True, autoincrement=True)
+    referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_subject: Mapped[str] = mapped_column(String(200))
+    actor_organisation: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str | None] = mapped_column(String(32))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PartnerTask(Base):
+    __tablename__ = "partner_task"
+
+    seq: Mapped[int] = mapped_column(SequenceType, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id"), index=True)
+    organisation: Mapped[str] = mapped_column(String(100), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    assigned_by_subject: Mapped[str] = mapped_column(String(200))
+    assigned_by_organisation: Mapped[str] = mapped_column(String(100))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    declined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome_code: Mapped[str | None] = mapped_column(String(32))
+    outcome_note: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseNote(Base):
+    __tablename__ = "case_note"
+
+    seq: Mapped[int] = mapped_column(SequenceType, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    author_subject: Mapped[str] = mapped_column(String(200))
+    author_organisation: Mapped[str] = mapped_column(String(100))
+
+
+class ReferralShare(Base):
+    """An explicit decision to share a referral with another organisation."""
+
+    __tablename__ = "referral_share"
+    __table_args__ = (UniqueConstraint("referral_id", "organisation"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id"), index=True)
+    organisation: Mapped[str] = mapped_column(String(100), index=True)
+    purpose: Mapped[str] = mapped_column(String(200))
+    lawful_basis: Mapped[str] = mapped_column(String(40))
+    sharing_agreement_ref: Mapped[str | None] = mapped_column(String(100))
+    shared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    shared_by_subject: Mapped[str] = mapped_column(String(200))
+    shared_by_organisation: Mapped[str] = mapped_column(String(100))
+
+
+class AuditRecord(Base):
+    """A read of a referral's personal fields. Append-only: the database refuses changes."""
+
+    __tablename__ = "audit_record"
+
+    seq: Mapped[int] = mapped_column(SequenceType, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor_subject: Mapped[str] = mapped_column(String(200))
+    actor_organisation: Mapped[str] = mapped_column(String(100), index=True)
+    referral_id: Mapped[str] = mapped_column(String(36), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    purpose: Mapped[str] = mapped_column(String(100))
+
+
+class IdempotencyRecord(Base):
+    """The first answer to an intake with an `Idempotency-Key`, replayed on retries."""
+
+    __tablename__ = "idempotency_record"
+
+    organisation: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    referral_id: Mapped[str] = mapped_column(String(36))
+    response_body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,20 +1,42 @@
 """Every query of the referrals service."""
 
-from sqlalchemy import update
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.referrals.models import ReferenceCounter, Referral
+from services.referrals.domain.sharing import Involvement
+from services.referrals.models import (
+    AuditRecord,
+    CaseNote,
+    HistoryEntry,
+    IdempotencyRecord,
+    PartnerTask,
+    ReferenceCounter,
+    Referral,
+    ReferralCategory,
+    ReferralShare,
+)
 from shared.db import dialect_name
 
 
-async def get(session: AsyncSession, referral_id: str) -> Referral | None:
-    return await session.get(Referral, referral_id)
+async def get(
+    session: AsyncSession, referral_id: str, *, for_update: bool = False
+) -> Referral | None:
+    if not for_update:
+        return await session.get(Referral, referral_id)
+    # The row lock serialises concurrent changes on PostgreSQL; SQLite has one writer anyway.
+    return await session.scalar(
+        select(Referral).where(Referral.id == referral_id).with_for_update()
+    )
 
 
-def add(session: AsyncSession, referral: Referral) -> None:
-    session.add(referral)
+def add(session: AsyncSession, *rows: object) -> None:
+    session.add_all(rows)
 
 
 async def next_reference_number(session: AsyncSession, locality_code: str, year: int) -> int:
@@ -33,3 +55,207 @@ async def next_reference_number(session: AsyncSession, locality_code: str, year:
     )
     assert number is not None
     return number
+
+
+async def involvement(session: AsyncSession, referral: Referral) -> Involvement:
+    task_holders = await session.scalars(
+        select(PartnerTask.organisation).where(PartnerTask.referral_id == referral.id)
+    )
+    shared_with = await session.scalars(
+        select(ReferralShare.organisation).where(ReferralShare.referral_id == referral.id)
+    )
+    return Involvement(
+        created_by=referral.created_by_organisation,
+        coordinated_by=referral.coordinating_organisation,
+        led_by=referral.lead_organisation,
+        task_holders=set(task_holders),
+        shared_with=set(shared_with),
+    )
+
+
+def visible_to(organisation: str) -> ColumnElement[bool]:
+    """The SQL form of `domain.sharing.may_access`."""
+    return or_(
+        Referral.created_by_organisation == organisation,
+        Referral.coordinating_organisation == organisation,
+        Referral.lead_organisation == organisation,
+        exists().where(
+            PartnerTask.referral_id == Referral.id, PartnerTask.organisation == organisation
+        ),
+        exists().where(
+            ReferralShare.referral_id == Referral.id, ReferralShare.organisation == organisation
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ReferralFilters:
+    locality_code: str | None = None
+    status: str | None = None
+    track: str | None = None
+    category_code: str | None = None
+    overdue: bool | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+
+
+def _overdue(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        Referral.due_at.is_not(None), Referral.clock_stopped_at.is_(None), Referral.due_at < now
+    )
+
+
+async def list_visible(
+    session: AsyncSession,
+    *,
+    organisation: str,
+    filters: ReferralFilters,
+    now: datetime,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> Sequence[Referral]:
+    """Newest first, keyset-paginated on (received_at, id)."""
+    query = select(Referral).where(visible_to(organisation))
+    if filters.locality_code:
+        query = query.where(Referral.locality_code == filters.locality_code)
+    if filters.status:
+        query = query.where(Referral.status == filters.status)
+    if filters.track:
+        query = query.where(Referral.track == filters.track)
+    if filters.category_code:
+        query = query.where(
+            exists().where(
+                ReferralCategory.referral_id == Referral.id,
+                ReferralCategory.category_code == filters.category_code,
+            )
+        )
+    if filters.overdue is True:
+        query = query.where(_overdue(now))
+    elif filters.overdue is False:
+        query = query.where(~_overdue(now))
+    if filters.received_from:
+        query = query.where(Referral.received_at >= filters.received_from)
+    if filters.received_to:
+        query = query.where(Referral.received_at < filters.received_to)
+    if after:
+        received_at, referral_id = after
+        query = query.where(
+            or_(
+                Referral.received_at < received_at,
+                and_(Referral.received_at == received_at, Referral.id < referral_id),
+            )
+        )
+    query = query.order_by(Referral.received_at.desc(), Referral.id.desc()).limit(limit)
+    return (await session.scalars(query)).all()
+
+
+async def earlier_referrals_for(
+    session: AsyncSession,
+    *,
+    uprn: str | None,
+    person_key: str | None,
+    since: datetime,
+    before: datetime,
+    excluding: str | None = None,
+) -> list[str]:
+    """Ids of referrals about the same place or person received in [since, before)."""
+    matches = []
+    if uprn:
+        matches.append(Referral.uprn == uprn)
+    if person_key:
+        matches.append(Referral.person_key == person_key)
+    if not matches:
+        return []
+    query = select(Referral.id).where(
+        or_(*matches), Referral.received_at >= since, Referral.received_at < before
+    )
+    if excluding:
+        query = query.where(Referral.id != excluding)
+    return list(await session.scalars(query.order_by(Referral.received_at)))
+
+
+async def history(session: AsyncSession, referral_id: str) -> Sequence[HistoryEntry]:
+    query = select(HistoryEntry).where(HistoryEntry.referral_id == referral_id)
+    return (await session.scalars(query.order_by(HistoryEntry.seq))).all()
+
+
+async def tasks(session: AsyncSession, referral_id: str) -> Sequence[PartnerTask]:
+    query = select(PartnerTask).where(PartnerTask.referral_id == referral_id)
+    return (await session.scalars(query.order_by(PartnerTask.seq))).all()
+
+
+async def task(session: AsyncSession, referral_id: str, task_id: str) -> PartnerTask | None:
+    return await session.scalar(
+        select(PartnerTask).where(PartnerTask.id == task_id, PartnerTask.referral_id == referral_id)
+    )
+
+
+async def notes(session: AsyncSession, referral_id: str) -> Sequence[CaseNote]:
+    query = select(CaseNote).where(CaseNote.referral_id == referral_id)
+    return (await session.scalars(query.order_by(CaseNote.seq))).all()
+
+
+async def shares(session: AsyncSession, referral_id: str) -> Sequence[ReferralShare]:
+    query = select(ReferralShare).where(ReferralShare.referral_id == referral_id)
+    return (await session.scalars(query.order_by(ReferralShare.shared_at))).all()
+
+
+async def share_with(
+    session: AsyncSession, referral_id: str, organisation: str
+) -> ReferralShare | None:
+    return await session.scalar(
+        select(ReferralShare).where(
+            ReferralShare.referral_id == referral_id, ReferralShare.organisation == organisation
+        )
+    )
+
+
+async def audit_records(
+    session: AsyncSession,
+    *,
+    referral_id: str | None,
+    organisation: str | None,
+    after_seq: int | None,
+    limit: int,
+) -> Sequence[AuditRecord]:
+    query = select(AuditRecord)
+    if referral_id:
+        query = query.where(AuditRecord.referral_id == referral_id)
+    if organisation:
+        query = query.where(AuditRecord.actor_organisation == organisation)
+    if after_seq is not None:
+        query = query.where(AuditRecord.seq > after_seq)
+    return (await session.scalars(query.order_by(AuditRecord.seq).limit(limit))).all()
+
+
+async def idempotency_record(
+    session: AsyncSession, organisation: str, key: str
+) -> IdempotencyRecord | None:
+    return await session.get(IdempotencyRecord, (organisation, key))
+
+
+async def clocks_past_due(session: AsyncSession, now: datetime, limit: int) -> Sequence[Referral]:
+    """Running clocks past their due time that nobody has been told about yet."""
+    query = (
+        select(Referral)
+        .where(_overdue(now), Referral.overdue_notified_at.is_(None))
+        .order_by(Referral.due_at)
+        .limit(limit)
+    )
+    if dialect_name(session) == "postgresql":
+        # Two instances checking at once each take different rows.
+        query = query.with_for_update(skip_locked=True)
+    return (await session.scalars(query)).all()
+
+
+async def claim_overdue_notification(
+    session: AsyncSession, referral_id: str, now: datetime
+) -> bool:
+    """Set the notified flag if nobody has; True when this transaction set it."""
+    result = await session.execute(
+        update(Referral)
+        .where(Referral.id == referral_id, Referral.overdue_notified_at.is_(None))
+        .values(overdue_notified_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]

@@ -41,6 +41,8 @@ class ReferralReceivedV1(ReferralEvent):
     risk_flags: list[str] = []
     received_at: datetime
     repeat_of: list[str] = []  # ids of earlier referrals for the same place or person
+    suggested_track: str | None = None
+    suggestion_rule: str | None = None
 
 
 class ReferralTriagedV1(ReferralEvent):
@@ -53,6 +55,8 @@ class ReferralTriagedV1(ReferralEvent):
     received_at: datetime
     triaged_at: datetime
     due_at: datetime | None = None  # see-and-solve: end of that working day
+    clock: str | None = None  # "see_and_solve" | "first_partner_contact" | None
+    category_codes: list[str] = []
 
 
 class ReferralTaskAssignedV1(ReferralEvent):
@@ -78,6 +82,7 @@ class ReferralResolvedV1(ReferralEvent):
     triaged_at: datetime | None = None
     resolved_at: datetime
     within_due: bool | None = None  # for see-and-solve: done by the end of the working day
+    category_codes: list[str] = []
 
 
 class ReferralClosedV1(ReferralEvent):
@@ -95,3 +100,4 @@ class ReferralOverdueV1(ReferralEvent):
     track: str | None = None
     due_at: datetime
     detected_at: datetime
+    lead_organisation: str | None = None

@@ -1,0 +1,5 @@
+"""HTTP routes of the referrals service, one module per resource."""
+
+from services.referrals.api import audit, casework, partners, referrals
+
+routers = [referrals.router, casework.router, partners.router, audit.router]

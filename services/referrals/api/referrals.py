@@ -1,0 +1,149 @@
+"""Routes for referrals themselves: intake, reading, listing, the taxonomy, overdue checks."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response, status
+from fastapi.responses import JSONResponse
+
+from services.referrals.api import shapes
+from services.referrals.api.deps import NowDep, PurposeDep, SettingsDep, set_etag
+from services.referrals.domain import ReferralStatus, Track
+from services.referrals.models import Referral
+from services.referrals.repository import ReferralFilters
+from services.referrals.schemas import (
+    OverdueCheckResult,
+    ReferralCreate,
+    ReferralPage,
+    ReferralRead,
+)
+from services.referrals.service import intake, overdue, reading
+from services.referrals.service.access import etag_for
+from shared.app import SessionDep
+from shared.auth import Caller, require_scope
+
+router = APIRouter(prefix="/api/v1", tags=["referrals"])
+
+
+@router.post(
+    "/referrals",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReferralRead,
+    responses={
+        422: {"description": "Invalid field, or an Idempotency-Key reused for another body"}
+    },
+)
+async def create_referral(
+    body: ReferralCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    caller: Annotated[Caller, require_scope("referrals:write")],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=200,
+            description="Your id for this request: a retry with it returns the first answer.",
+        ),
+    ] = None,
+) -> JSONResponse:
+    """Receive a referral at the single point of contact; suggests a track."""
+
+    def render(referral: Referral, repeats: list[str]) -> dict[str, Any]:
+        window = settings.triage_policy().for_locality(referral.locality_code).repeat_window_days
+        stored = reading.RepeatDemand(repeats, window)
+        return shapes.full(referral, stored, now).model_dump(mode="json")
+
+    outcome = await intake.create_referral(
+        session,
+        settings=settings,
+        caller=caller,
+        request=body,
+        now=now,
+        render=render,
+        idempotency_key=idempotency_key,
+    )
+    headers = {
+        "Location": f"/api/v1/referrals/{outcome.referral_id}",
+        "ETag": etag_for(outcome.referral_id, outcome.body["version"]),
+    }
+    if outcome.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(outcome.body, status_code=status.HTTP_201_CREATED, headers=headers)
+
+
+@router.get("/referrals", response_model=ReferralPage)
+async def list_referrals(
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    caller: Annotated[Caller, require_scope("referrals:read")],
+    locality_code: Annotated[str | None, Query(max_length=16)] = None,
+    status_: Annotated[ReferralStatus | None, Query(alias="status")] = None,
+    track: Track | None = None,
+    category_code: Annotated[str | None, Query(max_length=64)] = None,
+    overdue_: Annotated[bool | None, Query(alias="overdue")] = None,
+    received_from: datetime | None = None,
+    received_to: datetime | None = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+) -> ReferralPage:
+    """List the referrals your organisation may see, newest first (no personal fields)."""
+    filters = ReferralFilters(
+        locality_code=locality_code,
+        status=status_.value if status_ else None,
+        track=track.value if track else None,
+        category_code=category_code,
+        overdue=overdue_,
+        received_from=received_from,
+        received_to=received_to,
+    )
+    page_size = min(limit or settings.default_page_size, settings.max_page_size)
+    rows, next_cursor = await reading.list_referrals(
+        session, caller=caller, filters=filters, cursor=cursor, limit=page_size, now=now
+    )
+    return ReferralPage(items=[shapes.summary(r, now) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/referrals/{referral_id}", response_model=ReferralRead)
+async def get_referral(
+    referral_id: str,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    purpose: PurposeDep,
+    caller: Annotated[Caller, require_scope("referrals:read")],
+) -> ReferralRead:
+    """Read one referral with its personal fields; the read is written to the audit log."""
+    referral, repeats = await reading.read_referral(
+        session,
+        settings=settings,
+        caller=caller,
+        referral_id=referral_id,
+        purpose=purpose,
+        now=now,
+    )
+    set_etag(response, referral)
+    return shapes.full(referral, repeats, now)
+
+
+@router.get("/referral-categories")
+async def list_categories(
+    settings: SettingsDep, caller: Annotated[Caller, require_scope("referrals:read")]
+) -> dict[str, list[dict[str, Any]]]:
+    """The configured category taxonomy: codes to use in `category_codes`."""
+    return {"categories": settings.taxonomy().as_tree()}
+
+
+@router.post("/referrals/overdue-checks", response_model=OverdueCheckResult)
+async def check_overdue(
+    session: SessionDep,
+    now: NowDep,
+    caller: Annotated[Caller, require_scope("referrals:triage")],
+) -> OverdueCheckResult:
+    """Announce every clock now past due (the service also does this periodically)."""
+    notified = await overdue.notify_overdue(session, now=now)
+    return OverdueCheckResult(notified=notified, checked_at=now)

@@ -1,0 +1,120 @@
+"""What every use case on an existing referral checks first, and how it records a change."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.referrals import repository
+from services.referrals.domain import ReferralStatus
+from services.referrals.domain.lifecycle import Action, IllegalTransition, next_status
+from services.referrals.domain.sharing import may_access
+from services.referrals.models import AuditRecord, HistoryEntry, Referral
+from shared.auth import Caller
+from shared.problems import Conflict, NotFound, PreconditionFailed, PreconditionRequired
+
+SYSTEM_SUBJECT = "system:referrals"
+
+
+def etag_for(referral_id: str, version: int) -> str:
+    return f'"{referral_id}.{version}"'
+
+
+def etag(referral: Referral) -> str:
+    return etag_for(referral.id, referral.version)
+
+
+async def load_visible(
+    session: AsyncSession, referral_id: str, caller: Caller, *, for_update: bool = False
+) -> Referral:
+    """The referral if the caller's organisation may see it; otherwise 404, as if absent."""
+    referral = await repository.get(session, referral_id, for_update=for_update)
+    if referral is None or not may_access(
+        caller.organisation, await repository.involvement(session, referral)
+    ):
+        raise NotFound(f"No referral with id '{referral_id}'.")
+    return referral
+
+
+async def load_for_change(
+    session: AsyncSession, referral_id: str, caller: Caller, if_match: str | None
+) -> Referral:
+    """A visible referral whose current ETag the caller names in `If-Match`."""
+    referral = await load_visible(session, referral_id, caller, for_update=True)
+    check_if_match(referral, if_match)
+    return referral
+
+
+def check_if_match(referral: Referral, if_match: str | None) -> None:
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequired(
+            "Send the referral's current ETag in If-Match to change it.", etag=etag(referral)
+        )
+    candidates = [value.strip().removeprefix("W/") for value in if_match.split(",")]
+    if "*" not in candidates and etag(referral) not in candidates:
+        raise PreconditionFailed(
+            "The referral changed since you read it; read it again and retry.",
+            etag=etag(referral),
+        )
+
+
+def move(referral: Referral, action: Action) -> tuple[str, str]:
+    """Apply a lifecycle action; 409 problem when the state machine forbids it."""
+    current = ReferralStatus(referral.status)
+    try:
+        target = next_status(current, action)
+    except IllegalTransition as error:
+        raise Conflict(str(error), status_now=current.value, allowed=error.allowed) from error
+    referral.status = target.value
+    return current.value, target.value
+
+
+def record_change(
+    session: AsyncSession,
+    referral: Referral,
+    caller: Caller | None,
+    action: str,
+    now: datetime,
+    *,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    details: dict[str, Any] | None = None,
+    new_version: bool = True,
+) -> None:
+    """Keep the change in the referral's history and give the referral a new ETag."""
+    session.add(
+        HistoryEntry(
+            referral_id=referral.id,
+            at=now,
+            actor_subject=caller.subject if caller else SYSTEM_SUBJECT,
+            actor_organisation=caller.organisation if caller else "system",
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            details=details or {},
+        )
+    )
+    if new_version:
+        referral.version += 1
+        referral.updated_at = now
+
+
+def audit_read(
+    session: AsyncSession,
+    referral_id: str,
+    caller: Caller,
+    action: str,
+    purpose: str,
+    now: datetime,
+) -> None:
+    """Record that personal fields of a referral were read, by whom and why."""
+    session.add(
+        AuditRecord(
+            at=now,
+            actor_subject=caller.subject,
+            actor_organisation=caller.organisation,
+            referral_id=referral_id,
+            action=action,
+            purpose=purpose,
+        )
+    )

@@ -1,0 +1,214 @@
+"""Intake: a new referral, its suggested track, repeat demand and the idempotent retry."""
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.referrals import domain, events, repository
+from services.referrals.config import Settings
+from services.referrals.domain.sharing import normalise_uprn, person_key
+from services.referrals.domain.taxonomy import UnknownCategories
+from services.referrals.domain.triage import ReferralFacts
+from services.referrals.models import (
+    IdempotencyRecord,
+    OutboxEvent,
+    Referral,
+    ReferralCategory,
+)
+from services.referrals.schemas import ReferralCreate
+from services.referrals.service.access import record_change
+from shared.auth import Caller
+from shared.localities import load_localities
+from shared.outbox import add_event
+from shared.problems import Unprocessable
+
+# Shapes the stored referral into the response body that a retry will get back verbatim.
+Render = Callable[[Referral, list[str]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class IntakeOutcome:
+    body: dict[str, Any]
+    referral_id: str
+    replayed: bool
+
+
+def request_fingerprint(request: ReferralCreate) -> str:
+    canonical = orjson.dumps(request.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
+
+
+async def create_referral(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    caller: Caller,
+    request: ReferralCreate,
+    now: datetime,
+    render: Render,
+    idempotency_key: str | None = None,
+) -> IntakeOutcome:
+    """Record a new referral and its `received` event in one transaction (or replay a retry)."""
+    category_codes = _validated(settings, request)
+    fingerprint = request_fingerprint(request)
+    if idempotency_key:
+        replay = await _replay(session, caller, idempotency_key, fingerprint)
+        if replay:
+            return replay
+    try:
+        async with session.begin():
+            referral, repeats = await _new_referral(
+                session, settings, caller, request, category_codes, now
+            )
+            body = render(referral, repeats)
+            if idempotency_key:
+                session.add(
+                    IdempotencyRecord(
+                        organisation=caller.organisation,
+                        key=idempotency_key,
+                        request_hash=fingerprint,
+                        referral_id=referral.id,
+                        response_body=body,
+                        created_at=now,
+                    )
+                )
+    except IntegrityError:
+        # A concurrent request with the same key committed first: answer as it did.
+        if idempotency_key:
+            replay = await _replay(session, caller, idempotency_key, fingerprint)
+            if replay:
+                return replay
+        raise
+    return IntakeOutcome(body, referral.id, replayed=False)
+
+
+def _validated(settings: Settings, request: ReferralCreate) -> list[str]:
+    localities = load_localities(settings.localities_file)
+    if request.locality_code not in localities:
+        raise Unprocessable(
+            f"Unknown locality '{request.locality_code}'.",
+            errors=[
+                {
+                    "field": "locality_code",
+                    "message": f"known localities: {', '.join(sorted(localities))}",
+                }
+            ],
+        )
+    try:
+        return settings.taxonomy().validate(request.category_codes)
+    except UnknownCategories as error:
+        raise Unprocessable(
+            f"Unknown category codes: {', '.join(error.codes)}.",
+            errors=[
+                {
+                    "field": "category_codes",
+                    "message": "see GET /api/v1/referral-categories for the taxonomy",
+                }
+            ],
+        ) from error
+
+
+async def _replay(
+    session: AsyncSession, caller: Caller, key: str, fingerprint: str
+) -> IntakeOutcome | None:
+    async with session.begin():
+        record = await repository.idempotency_record(session, caller.organisation, key)
+    if record is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise Unprocessable(
+            "This Idempotency-Key was used with a different request body.",
+            errors=[{"field": "Idempotency-Key", "message": "reuse a key only for retries"}],
+        )
+    return IntakeOutcome(record.response_body, record.referral_id, replayed=True)
+
+
+async def _new_referral(
+    session: AsyncSession,
+    settings: Settings,
+    caller: Caller,
+    request: ReferralCreate,
+    category_codes: list[str],
+    now: datetime,
+) -> tuple[Referral, list[str]]:
+    policy = settings.triage_policy().for_locality(request.locality_code)
+    person = request.subject.person if request.subject else None
+    place = request.subject.place if request.subject else None
+    uprn = normalise_uprn(place.uprn if place else None)
+    key = person_key(person.name, person.date_of_birth) if person else None
+    repeats = await repository.earlier_referrals_for(
+        session,
+        uprn=uprn,
+        person_key=key,
+        since=now - timedelta(days=policy.repeat_window_days),
+        before=now,
+    )
+    risk_flags = list(dict.fromkeys(flag.value for flag in request.risk_flags))
+    suggestion = policy.suggest(
+        ReferralFacts(
+            locality_code=request.locality_code,
+            channel=request.channel.value,
+            category_codes=frozenset(settings.taxonomy().with_parents(category_codes)),
+            risk_flags=frozenset(risk_flags),
+            repeat_count=len(repeats),
+        )
+    )
+    number = await repository.next_reference_number(session, request.locality_code, now.year)
+    referral = Referral(
+        id=str(uuid.uuid4()),
+        reference=domain.format_reference(request.locality_code, now.year, number),
+        locality_code=request.locality_code,
+        channel=request.channel.value,
+        category_codes=category_codes,
+        summary=request.summary,
+        description=request.description,
+        status=domain.ReferralStatus.RECEIVED.value,
+        received_at=now,
+        created_by_organisation=caller.organisation,
+        created_by_subject=caller.subject,
+        external_ref=request.external_ref,
+        version=1,
+        referrer=request.referrer.model_dump(mode="json") if request.referrer else None,
+        subject_person=person.model_dump(mode="json") if person else None,
+        person_key=key,
+        place_address=place.address if place else None,
+        place_postcode=place.postcode if place else None,
+        uprn=uprn,
+        latitude=place.latitude if place else None,
+        longitude=place.longitude if place else None,
+        risk_flags=risk_flags,
+        lawful_basis=request.lawful_basis.value,
+        sharing_agreement_ref=request.sharing_agreement_ref,
+        repeat_of=repeats,
+        coordinating_organisation=policy.hub_organisation,
+        suggested_track=suggestion.track.value,
+        suggestion_rule=suggestion.rule_id,
+    )
+    repository.add(session, referral)
+    await session.flush()  # the referral row first: the rows below point at it
+    repository.add(
+        session,
+        *(
+            ReferralCategory(referral_id=referral.id, category_code=code)
+            for code in settings.taxonomy().with_parents(category_codes)
+        ),
+    )
+    record_change(
+        session,
+        referral,
+        caller,
+        "received",
+        now,
+        to_status=referral.status,
+        details={"suggested_track": suggestion.track.value, "repeat_of": repeats},
+        new_version=False,
+    )
+    add_event(session, OutboxEvent, events.referral_received(referral))
+    return referral, repeats

@@ -1,0 +1,79 @@
+"""Clocks past due: each referral's clock is announced overdue exactly once."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.referrals import events, repository
+from services.referrals.domain import as_utc
+from services.referrals.models import OutboxEvent
+from services.referrals.service.access import record_change
+from shared.outbox import add_event
+
+log = logging.getLogger(__name__)
+BATCH_SIZE = 200
+
+
+async def notify_overdue(session: AsyncSession, *, now: datetime) -> int:
+    """Flag every running clock past due and emit its `overdue` event; returns how many.
+
+    The flag and the outbox row commit together, and the flag is only set where it was unset,
+    so concurrent checkers and restarts never announce one clock twice.
+    """
+    notified = 0
+    while True:
+        async with session.begin():
+            due = await repository.clocks_past_due(session, now, BATCH_SIZE)
+            for referral in due:
+                due_at = referral.due_at
+                if due_at is None or not await repository.claim_overdue_notification(
+                    session, referral.id, now
+                ):
+                    continue
+                record_change(
+                    session,
+                    referral,
+                    None,
+                    "overdue",
+                    now,
+                    details={"clock": referral.clock, "due_at": as_utc(due_at).isoformat()},
+                    new_version=False,
+                )
+                add_event(session, OutboxEvent, events.referral_overdue(referral, now))
+                notified += 1
+        if len(due) < BATCH_SIZE:
+            return notified
+
+
+class OverdueChecker:
+    """Runs `notify_overdue` every `interval_s` seconds until stopped."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Callable[[], datetime],
+        interval_s: float,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._interval_s = interval_s
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                async with self._sessions() as session:
+                    count = await notify_overdue(session, now=self._clock())
+                if count:
+                    log.info("announced %d overdue referral clocks", count)
+            except Exception:
+                log.exception("overdue check failed; retrying at the next interval")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self._interval_s)

@@ -1,0 +1,204 @@
+"""Reads: one referral (audited), lists, history, tasks, notes, shares and the audit log."""
+
+import base64
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.referrals import repository
+from services.referrals.config import Settings
+from services.referrals.domain import as_utc
+from services.referrals.models import (
+    AuditRecord,
+    CaseNote,
+    HistoryEntry,
+    PartnerTask,
+    Referral,
+    ReferralShare,
+)
+from services.referrals.repository import ReferralFilters
+from services.referrals.service.access import audit_read, load_visible
+from shared.auth import Caller
+from shared.problems import Unprocessable
+
+Row = TypeVar("Row")
+
+
+@dataclass(frozen=True)
+class RepeatDemand:
+    referral_ids: list[str]
+    window_days: int
+
+
+async def repeat_demand(
+    session: AsyncSession, settings: Settings, referral: Referral
+) -> RepeatDemand:
+    """Earlier referrals for the same place or person within the locality's window."""
+    window = settings.triage_policy().for_locality(referral.locality_code).repeat_window_days
+    received_at = as_utc(referral.received_at)
+    ids = await repository.earlier_referrals_for(
+        session,
+        uprn=referral.uprn,
+        person_key=referral.person_key,
+        since=received_at - timedelta(days=window),
+        before=received_at,
+        excluding=referral.id,
+    )
+    return RepeatDemand(ids, window)
+
+
+async def read_referral(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    caller: Caller,
+    referral_id: str,
+    purpose: str,
+    now: datetime,
+) -> tuple[Referral, RepeatDemand]:
+    """A referral with its personal fields; the read is audited in the same transaction."""
+    async with session.begin():
+        referral = await load_visible(session, referral_id, caller)
+        repeats = await repeat_demand(session, settings, referral)
+        audit_read(session, referral.id, caller, "read_referral", purpose, now)
+    return referral, repeats
+
+
+async def _audited_read(
+    session: AsyncSession,
+    caller: Caller,
+    referral_id: str,
+    purpose: str,
+    now: datetime,
+    action: str,
+    fetch: Callable[[AsyncSession, str], Awaitable[Sequence[Row]]],
+) -> tuple[Referral, Sequence[Row]]:
+    """Read part of a visible referral and audit the read, in one transaction."""
+    async with session.begin():
+        referral = await load_visible(session, referral_id, caller)
+        rows = await fetch(session, referral.id)
+        audit_read(session, referral.id, caller, action, purpose, now)
+    return referral, rows
+
+
+async def read_tasks(
+    session: AsyncSession, *, caller: Caller, referral_id: str, purpose: str, now: datetime
+) -> tuple[Referral, Sequence[PartnerTask]]:
+    return await _audited_read(
+        session, caller, referral_id, purpose, now, "read_tasks", repository.tasks
+    )
+
+
+async def read_notes(
+    session: AsyncSession, *, caller: Caller, referral_id: str, purpose: str, now: datetime
+) -> tuple[Referral, Sequence[CaseNote]]:
+    return await _audited_read(
+        session, caller, referral_id, purpose, now, "read_notes", repository.notes
+    )
+
+
+async def read_history(
+    session: AsyncSession, *, caller: Caller, referral_id: str, purpose: str, now: datetime
+) -> tuple[Referral, Sequence[HistoryEntry]]:
+    return await _audited_read(
+        session, caller, referral_id, purpose, now, "read_history", repository.history
+    )
+
+
+async def read_shares(
+    session: AsyncSession, *, caller: Caller, referral_id: str
+) -> tuple[Referral, Sequence[ReferralShare]]:
+    async with session.begin():
+        referral = await load_visible(session, referral_id, caller)
+        shares = await repository.shares(session, referral.id)
+    return referral, shares
+
+
+def encode_cursor(*parts: object) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(parts)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list:
+    try:
+        value = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(value, list):
+            raise ValueError("not a list")
+        return value
+    except ValueError as error:
+        raise Unprocessable(
+            "The cursor is not one this service gave out.",
+            errors=[{"field": "cursor", "message": "pass next_cursor from a previous page"}],
+        ) from error
+
+
+async def list_referrals(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    filters: ReferralFilters,
+    cursor: str | None,
+    limit: int,
+    now: datetime,
+) -> tuple[Sequence[Referral], str | None]:
+    """The referrals the caller's organisation may see, newest first, one page."""
+    after = None
+    if cursor:
+        received_at, referral_id = _keyset(decode_cursor(cursor))
+        after = (received_at, referral_id)
+    async with session.begin():
+        rows = await repository.list_visible(
+            session,
+            organisation=caller.organisation,
+            filters=filters,
+            now=now,
+            after=after,
+            limit=limit + 1,
+        )
+    page = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        next_cursor = encode_cursor(as_utc(last.received_at).isoformat(), last.id)
+    return page, next_cursor
+
+
+def _keyset(parts: list) -> tuple[datetime, str]:
+    try:
+        received_at, referral_id = parts
+        return as_utc(datetime.fromisoformat(received_at)), str(referral_id)
+    except (ValueError, TypeError) as error:
+        raise Unprocessable(
+            "The cursor is not one this service gave out.",
+            errors=[{"field": "cursor", "message": "pass next_cursor from a previous page"}],
+        ) from error
+
+
+async def list_audit(
+    session: AsyncSession,
+    *,
+    referral_id: str | None,
+    organisation: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[Sequence[AuditRecord], str | None]:
+    """The audit log, oldest first; only auditors reach this."""
+    after_seq = None
+    if cursor:
+        parts = decode_cursor(cursor)
+        if len(parts) != 1 or not isinstance(parts[0], int):
+            decode_cursor("!")  # the same problem as any other foreign cursor
+        after_seq = parts[0]
+    async with session.begin():
+        rows = await repository.audit_records(
+            session,
+            referral_id=referral_id,
+            organisation=organisation,
+            after_seq=after_seq,
+            limit=limit + 1,
+        )
+    page = rows[:limit]
+    return page, encode_cursor(page[-1].seq) if len(rows) > limit else None
