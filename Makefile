@@ -9,9 +9,10 @@ STAMP  := $(VENV)/.install-stamp
 run: install ## start broker, services, gateway and demo data; Ctrl-C stops everything
 	$(PY) -m deploy.local.runner
 
-test: install postgres chromium ## every test tier, then the linter
+test: install postgres chromium ## every test tier, then the linter and the type checker
 	$(PY) -m pytest
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy shared services deploy
 
 test-fast: install ## unit tests only
 	$(PY) -m pytest -m unit
