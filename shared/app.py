@@ -6,7 +6,7 @@ consumers; everything below is the same for all of them.
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from shared.auth import TokenVerifier, authenticate, ensure_signing_keypair
-from shared.consumer import EventConsumer
+from shared.consumer import EventConsumer, EventHandler
 from shared.db import check_database, create_engine
 from shared.inbox import ProcessedEventMixin
 from shared.jwks import ExternalIssuer, JwksKeys
@@ -71,6 +71,9 @@ class ServiceSpec:
     outbox_model: type[OutboxEventMixin]
     processed_model: type[ProcessedEventMixin]
     produced_topics: Sequence[str] = ()
+    # Events this service consumes: one consumer group (settings.consumer_group) with its inbox.
+    consumed_topics: Sequence[str] = ()
+    handlers: Mapping[str, EventHandler] = field(default_factory=dict)
     consumers: ConsumerFactory | None = None
     version: str = "1.0.0"
     openapi_tags: Sequence[dict[str, str]] = ()
@@ -149,10 +152,26 @@ async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Service
     event.listen(session_class, "after_commit", lambda _session: relay.notify())
     runtime = ServiceRuntime(settings, engine, sessions, producer, relay)
     runtime.consumers = list(spec.consumers(runtime)) if spec.consumers else []
+    if spec.handlers:
+        runtime.consumers.append(inbox_consumer(spec, runtime))
     topics = set(spec.produced_topics) | {t for c in runtime.consumers for t in c.topics}
     topics |= {dead_letter_topic(c.group_id) for c in runtime.consumers}
     runtime.tasks.append(asyncio.create_task(_run_kafka(runtime, topics), name="kafka"))
     return runtime
+
+
+def inbox_consumer(spec: ServiceSpec, runtime: ServiceRuntime) -> EventConsumer:
+    """The service's consumer: its handlers, its inbox table, dead letters via its producer."""
+    settings = runtime.settings
+    return EventConsumer(
+        settings,
+        group_id=getattr(settings, "consumer_group", settings.service_name),
+        topics=spec.consumed_topics,
+        handlers=spec.handlers,
+        session_factory=runtime.sessions,
+        processed_model=spec.processed_model,
+        producer=runtime.producer,
+    )
 
 
 async def _run_kafka(runtime: ServiceRuntime, topics: set[str]) -> None:

@@ -11,11 +11,11 @@ from typing import Any
 
 import asyncpg
 import httpx
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from fastapi import FastAPI
 
 from shared.auth import mint_token
-from shared.events import EventEnvelope, from_kafka_record
+from shared.events import EventEnvelope, encode_data, from_kafka_record, to_kafka_headers
 
 POSTGRES_HOST = os.environ.get("POSTGRES_HOST", "127.0.0.1")
 POSTGRES_PORT = int(os.environ.get("POSTGRES_PORT", "5432"))
@@ -144,3 +144,19 @@ async def read_events(
 ) -> list[EventEnvelope]:
     records = await read_topic(bootstrap, topic, count=count, timeout_s=timeout_s)
     return [from_kafka_record(r.headers, r.value) for r in records]
+
+
+async def publish(kafka: str, *envelopes: EventEnvelope) -> None:
+    """Send each envelope to its topic keyed by its subject, in order, as a relay does."""
+    producer = AIOKafkaProducer(bootstrap_servers=kafka)
+    await producer.start()
+    try:
+        for envelope in envelopes:
+            await producer.send_and_wait(
+                envelope.topic,
+                value=encode_data(envelope),
+                key=(envelope.subject or "").encode(),
+                headers=to_kafka_headers(envelope),
+            )
+    finally:
+        await producer.stop()

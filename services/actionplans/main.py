@@ -14,26 +14,8 @@ from services.actionplans.config import Settings
 from services.actionplans.models import OutboxEvent, ProcessedEvent
 from services.actionplans.overdue import OverdueChecker
 from services.actionplans.service.live_status import CONSUMED_TOPICS, HANDLERS
-from shared.app import ServiceRuntime, ServiceSpec, create_service_app
-from shared.consumer import EventConsumer
+from shared.app import ServiceSpec, create_service_app
 from shared.problems import problem_response
-
-
-def build_consumers(runtime: ServiceRuntime) -> list[EventConsumer]:
-    settings = runtime.settings
-    assert isinstance(settings, Settings)
-    return [
-        EventConsumer(
-            settings,
-            group_id=settings.consumer_group,
-            topics=CONSUMED_TOPICS,
-            handlers=HANDLERS,
-            session_factory=runtime.sessions,
-            processed_model=ProcessedEvent,
-            producer=runtime.producer,
-        )
-    ]
-
 
 SPEC = ServiceSpec(
     title="Locality Hub: action plans",
@@ -43,7 +25,8 @@ SPEC = ServiceSpec(
     outbox_model=OutboxEvent,
     processed_model=ProcessedEvent,
     produced_topics=["actionplans.plan", "actionplans.target", "actionplans.action"],
-    consumers=build_consumers,
+    consumed_topics=CONSUMED_TOPICS,
+    handlers=HANDLERS,
     openapi_tags=[
         {"name": "action plans", "description": "Plans, their history and locality summaries."},
         {"name": "targets", "description": "SMART targets on PMF indicators, live RAG."},

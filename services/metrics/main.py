@@ -10,25 +10,7 @@ from services.metrics.areas import load_areas
 from services.metrics.config import Settings
 from services.metrics.handlers import CONSUMED_TOPICS, HANDLERS
 from services.metrics.models import OutboxEvent, ProcessedEvent
-from shared.app import ServiceRuntime, ServiceSpec, create_service_app
-from shared.consumer import EventConsumer
-
-
-def build_consumers(runtime: ServiceRuntime) -> list[EventConsumer]:
-    settings = runtime.settings
-    assert isinstance(settings, Settings)
-    return [
-        EventConsumer(
-            settings,
-            group_id=settings.consumer_group,
-            topics=CONSUMED_TOPICS,
-            handlers=HANDLERS,
-            session_factory=runtime.sessions,
-            processed_model=ProcessedEvent,
-            producer=runtime.producer,
-        )
-    ]
-
+from shared.app import ServiceSpec, create_service_app
 
 SPEC = ServiceSpec(
     title="Locality Hub: metrics",
@@ -38,7 +20,8 @@ SPEC = ServiceSpec(
     outbox_model=OutboxEvent,
     processed_model=ProcessedEvent,
     produced_topics=["metrics.observation", "metrics.indicator"],
-    consumers=build_consumers,
+    consumed_topics=CONSUMED_TOPICS,
+    handlers=HANDLERS,
 )
 
 

@@ -11,7 +11,8 @@ import pytest
 from deploy.local.system import LocalSystem, SystemConfig
 from shared.contracts.actionplans import TARGET_OFF_TRACK_V1
 from tests.actionplans.conftest import observation, plan_body, target_body
-from tests.actionplans.integration.test_event_path import find_event, publish
+from tests.actionplans.integration.test_event_path import find_event
+from tests.harness import publish
 
 pytestmark = pytest.mark.e2e
 

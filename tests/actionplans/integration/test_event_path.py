@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
 from services.actionplans.config import Settings
 from services.actionplans.main import create_app
@@ -27,26 +27,11 @@ from shared.contracts.metrics import (
     IndicatorStatusChangedV1,
     subject_key,
 )
-from shared.events import EventEnvelope, encode_data, from_kafka_record, new_event, to_kafka_headers
+from shared.events import EventEnvelope, from_kafka_record, new_event
 from tests.actionplans.conftest import create_plan, create_target, observation
-from tests.harness import TokenMinter, running_app, wait_until
+from tests.harness import TokenMinter, publish, running_app, wait_until
 
 pytestmark = pytest.mark.integration
-
-
-async def publish(kafka: str, *envelopes: EventEnvelope) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka)
-    await producer.start()
-    try:
-        for envelope in envelopes:
-            await producer.send_and_wait(
-                envelope.topic,
-                value=encode_data(envelope),
-                key=(envelope.subject or "").encode(),
-                headers=to_kafka_headers(envelope),
-            )
-    finally:
-        await producer.stop()
 
 
 async def find_event(

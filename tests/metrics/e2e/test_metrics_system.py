@@ -16,8 +16,7 @@ from deploy.local.system import LocalSystem, SystemConfig
 from shared.auth import ALL_SCOPES
 from shared.contracts import referrals
 from shared.events import new_event
-from tests.harness import read_events
-from tests.metrics.publishing import publish
+from tests.harness import publish, read_events
 
 pytestmark = pytest.mark.e2e
 

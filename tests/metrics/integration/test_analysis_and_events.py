@@ -9,8 +9,7 @@ from httpx import AsyncClient
 from shared.contracts import actionplans as plans
 from shared.contracts import metrics as contract
 from shared.events import new_event
-from tests.harness import TokenMinter, read_events, wait_until
-from tests.metrics.publishing import publish
+from tests.harness import TokenMinter, publish, read_events, wait_until
 
 pytestmark = pytest.mark.integration
 

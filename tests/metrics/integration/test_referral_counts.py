@@ -7,8 +7,7 @@ from httpx import AsyncClient
 
 from shared.contracts.referrals import REFERRAL_RECEIVED_V1, SOURCE, ReferralReceivedV1
 from shared.events import EventEnvelope, new_event
-from tests.harness import TokenMinter, wait_until
-from tests.metrics.publishing import publish
+from tests.harness import TokenMinter, publish, wait_until
 
 pytestmark = pytest.mark.integration
 
