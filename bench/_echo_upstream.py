@@ -16,7 +16,8 @@ async def echo_referrals(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["method"] == "POST":
         status, body = 201, f'{{"id": "{uuid.uuid4()}", "status": "received"}}'.encode()
     else:
-        status, body = 200, f'{{"id": "{scope["path"].rsplit("/", 1)[-1]}"}}'.encode()
+        items = ",".join(f'{{"id": "{uuid.uuid4()}", "status": "received"}}' for _ in range(20))
+        status, body = 200, f'{{"items": [{items}], "next_cursor": null}}'.encode()
     headers = [(b"content-type", b"application/json"), (b"etag", b'"1"')]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
