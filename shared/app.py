@@ -16,7 +16,6 @@ from typing import Annotated, Any
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -35,7 +34,7 @@ from shared.kafka import (
 from shared.logs import configure_logging
 from shared.middleware import RequestContextMiddleware
 from shared.migrations import upgrade_to_head
-from shared.outbox import OutboxEventMixin, OutboxRelay
+from shared.outbox import OutboxEventMixin, OutboxRelay, wake_relay_after_commit
 from shared.problems import install_problem_handlers
 from shared.settings import ServiceSettings
 
@@ -148,8 +147,7 @@ async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Service
         batch_size=settings.outbox_batch_size,
         retention=timedelta(hours=settings.outbox_retention_hours),
     )
-    # Publish right after a use case commits instead of waiting for the next poll.
-    event.listen(session_class, "after_commit", lambda _session: relay.notify())
+    wake_relay_after_commit(session_class, relay)
     runtime = ServiceRuntime(settings, engine, sessions, producer, relay)
     runtime.consumers = list(spec.consumers(runtime)) if spec.consumers else []
     if spec.handlers:

@@ -4,6 +4,10 @@ A use case calls `add_event(session, envelope)` before it commits; the event row
 change commit together or not at all. `OutboxRelay` polls for unpublished rows in insertion order,
 sends them, waits for the broker's acknowledgement and only then marks them published. A crash
 between send and mark republishes the same event id, which consumers' inboxes ignore.
+
+`wake_relay_after_commit` lets a commit that staged events wake the relay at once instead of
+waiting for the next poll; a commit that staged none (the relay's own included) wakes nothing,
+so an idle service sleeps between polls.
 """
 
 import asyncio
@@ -28,8 +32,9 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, declared_attr, mapped_column
 
 from shared.db import dialect_name
 from shared.events import EventEnvelope, encode_data, to_kafka_headers
@@ -39,6 +44,8 @@ log = logging.getLogger(__name__)
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 SequenceType = BigInteger().with_variant(Integer(), "sqlite")
 PURGE_EVERY = timedelta(minutes=5)
+# Set in a session's `info` by add_event; read and cleared when its transaction ends.
+STAGED_EVENTS_FLAG = "outbox_events_staged"
 
 
 def utcnow() -> datetime:
@@ -72,6 +79,7 @@ def add_event(
 ) -> None:
     """Stage an event in the caller's transaction."""
     session.add(outbox_row(outbox_model, envelope))
+    session.info[STAGED_EVENTS_FLAG] = True
 
 
 def outbox_row(outbox_model: type[OutboxEventMixin], envelope: EventEnvelope) -> OutboxEventMixin:
@@ -87,6 +95,22 @@ def outbox_row(outbox_model: type[OutboxEventMixin], envelope: EventEnvelope) ->
         created_at=envelope.time,
         attempts=0,
     )
+
+
+def wake_relay_after_commit(session_class: type[Session], relay: "OutboxRelay") -> None:
+    """Notify `relay` when a session of `session_class` commits a transaction that staged events."""
+
+    def after_commit(session: Session) -> None:
+        if session.info.pop(STAGED_EVENTS_FLAG, False):
+            relay.notify()
+
+    def after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+        # A rolled-back transaction's staged events are gone: forget the flag with them.
+        if transaction.parent is None:
+            session.info.pop(STAGED_EVENTS_FLAG, None)
+
+    orm_event.listen(session_class, "after_commit", after_commit)
+    orm_event.listen(session_class, "after_transaction_end", after_transaction_end)
 
 
 class OutboxRelay:
@@ -111,6 +135,8 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._next_purge_at = utcnow()
+        # Passes through the publish loop since start; an idle relay adds one per poll interval.
+        self.passes = 0
 
     def notify(self) -> None:
         """Publish soon: called after a use case commits an event, to skip the poll wait."""
@@ -123,6 +149,7 @@ class OutboxRelay:
     async def run(self) -> None:
         backoff = self._poll_interval_s
         while not self._stop.is_set():
+            self.passes += 1
             try:
                 published = await self.publish_pending()
                 await self._purge_published_if_due()
