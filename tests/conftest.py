@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from deploy.local.broker import TansuBroker
+from deploy.local.system import LocalSystem, SystemConfig
 from shared.auth import ensure_signing_keypair
 from tests.harness import TokenMinter, fresh_postgres_database, postgres_available
 
@@ -23,6 +24,22 @@ def kafka() -> Iterator[str]:
         yield broker.bootstrap_servers
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
+    """One whole system for every e2e test, started the way `make run` starts it.
+
+    Its own broker and SQLite files; started once per run (five processes take seconds each
+    on a loaded machine). Tests share it, so each uses ids and localities of its own.
+    """
+    data_dir = tmp_path_factory.mktemp("system")
+    config = SystemConfig.on_free_ports(data_dir, extra_env={"KAFKA_SESSION_TIMEOUT_MS": "2000"})
+    running = LocalSystem(config).start()
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 @pytest.fixture(scope="session")
