@@ -5,11 +5,19 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from deploy.local.broker import TansuBroker
 from deploy.local.system import LocalSystem, SystemConfig
 from shared.auth import ensure_signing_keypair
 from tests.harness import TokenMinter, fresh_postgres_database, postgres_available
+
+# Properties run the same examples on every run (a failure reproduces as it was seen) and have
+# no per-example deadline, which a loaded machine would miss. HYPOTHESIS_PROFILE=explore
+# searches fresh examples instead.
+settings.register_profile("repeatable", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", deadline=None, max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(scope="session")
