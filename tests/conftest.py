@@ -83,3 +83,26 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 async def sqlite_url(tmp_path: Path) -> str:
     """A fresh SQLite database, for tests where the engine does not matter."""
     return f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+TIERS = ("unit", "usecases", "integration", "e2e", "faults")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test belongs to exactly one tier: its own marker, or else its folder's name.
+
+    `pytest -m unit` (and so on) then selects a whole tier; a test in no tier is an error
+    rather than a test that no tier run would ever select.
+    """
+    root = Path(__file__).parent
+    for item in items:
+        marked = [tier for tier in TIERS if item.get_closest_marker(tier)]
+        if not marked:
+            folders = Path(item.path).relative_to(root).parts[:-1]
+            marked = [tier for tier in TIERS if tier in folders]
+            for tier in marked:
+                item.add_marker(tier)
+        if len(marked) != 1:
+            raise pytest.UsageError(
+                f"{item.nodeid}: in tiers {marked or 'none'}; mark it with one of {TIERS}"
+            )
