@@ -79,9 +79,7 @@ class TansuBroker:
     def stop(self) -> None:
         if self._process is None:
             return
-        # SIGINT, not SIGTERM: Tansu lingers 5 s on SIGTERM while clients are connected but
-        # exits at once on SIGINT, and a broker that keeps messages in memory has nothing to flush.
-        self._process.send_signal(signal.SIGINT)
+        self._process.terminate()
         try:
             self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:
