@@ -5,10 +5,19 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from deploy.local.broker import TansuBroker
+from deploy.local.system import LocalSystem, SystemConfig
 from shared.auth import ensure_signing_keypair
 from tests.harness import TokenMinter, fresh_postgres_database, postgres_available
+
+# Properties run the same examples on every run (a failure reproduces as it was seen) and have
+# no per-example deadline, which a loaded machine would miss. HYPOTHESIS_PROFILE=explore
+# searches fresh examples instead.
+settings.register_profile("repeatable", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", deadline=None, max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +32,22 @@ def kafka() -> Iterator[str]:
         yield broker.bootstrap_servers
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
+    """One whole system for every e2e test, started the way `make run` starts it.
+
+    Its own broker and SQLite files; started once per run (five processes take seconds each
+    on a loaded machine). Tests share it, so each uses ids and localities of its own.
+    """
+    data_dir = tmp_path_factory.mktemp("system")
+    config = SystemConfig.on_free_ports(data_dir, extra_env={"KAFKA_SESSION_TIMEOUT_MS": "2000"})
+    running = LocalSystem(config).start()
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +83,26 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 async def sqlite_url(tmp_path: Path) -> str:
     """A fresh SQLite database, for tests where the engine does not matter."""
     return f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+TIERS = ("unit", "usecases", "integration", "e2e", "faults")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test belongs to exactly one tier: its own marker, or else its folder's name.
+
+    `pytest -m unit` (and so on) then selects a whole tier; a test in no tier is an error
+    rather than a test that no tier run would ever select.
+    """
+    root = Path(__file__).parent
+    for item in items:
+        marked = [tier for tier in TIERS if item.get_closest_marker(tier)]
+        if not marked:
+            folders = Path(item.path).relative_to(root).parts[:-1]
+            marked = [tier for tier in TIERS if tier in folders]
+            for tier in marked:
+                item.add_marker(tier)
+        if len(marked) != 1:
+            raise pytest.UsageError(
+                f"{item.nodeid}: in tiers {marked or 'none'}; mark it with one of {TIERS}"
+            )

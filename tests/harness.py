@@ -1,4 +1,4 @@
-"""Test building blocks: databases on both engines, tokens, in-process apps, reading topics."""
+"""Test building blocks: databases on both engines, tokens, in-process apps, raw topic reads."""
 
 import asyncio
 import os
@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from fastapi import FastAPI
 
 from shared.auth import mint_token
-from shared.events import EventEnvelope, encode_data, from_kafka_record, to_kafka_headers
+from shared.events import EventEnvelope, encode_data, to_kafka_headers
 
 POSTGRES_HOST = os.environ.get("POSTGRES_HOST", "127.0.0.1")
 POSTGRES_PORT = int(os.environ.get("POSTGRES_PORT", "5432"))
@@ -120,9 +120,13 @@ async def wait_until(
 
 
 async def read_topic(
-    bootstrap: str, topic: str, *, count: int, timeout_s: float = 20.0
+    bootstrap: str, topic: str, *, count: int, timeout_s: float = 30.0
 ) -> list[ConsumerRecord]:
-    """Read at least `count` records from the start of a topic (no consumer group)."""
+    """The first `count` raw records of a topic of the test's own (e.g. its dead letters).
+
+    Fails at the deadline rather than returning fewer: this is a wait for records that must
+    come, not a window. For events on shared topics use tests.event_waits, which names them.
+    """
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
     )
@@ -130,20 +134,17 @@ async def read_topic(
     records: list[ConsumerRecord] = []
     try:
         deadline = asyncio.get_running_loop().time() + timeout_s
-        while len(records) < count and asyncio.get_running_loop().time() < deadline:
-            batches = await consumer.getmany(timeout_ms=200)
+        while len(records) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(
+                    f"{len(records)} of {count} records on {topic} in {timeout_s}s"
+                )
+            batches = await consumer.getmany(timeout_ms=100)
             for batch in batches.values():
                 records.extend(batch)
     finally:
         await consumer.stop()
     return records
-
-
-async def read_events(
-    bootstrap: str, topic: str, *, count: int, timeout_s: float = 20.0
-) -> list[EventEnvelope]:
-    records = await read_topic(bootstrap, topic, count=count, timeout_s=timeout_s)
-    return [from_kafka_record(r.headers, r.value) for r in records]
 
 
 async def publish(kafka: str, *envelopes: EventEnvelope) -> None:

@@ -1,5 +1,5 @@
-"""A stand-in upstream service on a real port: echoes what it received, and can be slow,
-send CSV with ETag and Link headers, fail, or serve an OpenAPI document."""
+"""A stand-in upstream service on a real port: echoes what it received, and can hold a
+request unanswered, send CSV with ETag and Link headers, fail, or serve an OpenAPI document."""
 
 import asyncio
 from dataclasses import dataclass, field
@@ -13,10 +13,10 @@ class StubUpstream:
     name: str
     openapi: dict[str, Any] = field(default_factory=dict)
     received: list[dict[str, Any]] = field(default_factory=list)
-    delay_s: float = 0.0
     ready: bool = True
     url: str = ""
     _runner: web.AppRunner | None = None
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> "StubUpstream":
         app = web.Application()
@@ -32,8 +32,13 @@ class StubUpstream:
         return self
 
     async def stop(self) -> None:
+        self._stopping.set()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _hold_until_stopped(self) -> None:
+        """Never answer: the caller's own timeout is the only way this request ends."""
+        await self._stopping.wait()
 
     async def _openapi(self, _request: web.Request) -> web.Response:
         return web.json_response(self.openapi)
@@ -52,8 +57,8 @@ class StubUpstream:
                 "body": body,
             }
         )
-        if request.path.endswith("/slow") or self.delay_s:
-            await asyncio.sleep(self.delay_s or 1.5)
+        if request.path.endswith("/slow"):
+            await self._hold_until_stopped()
         if request.path.endswith(".csv"):
             response = web.Response(
                 body=b'week,count\n2026-W01,12\n2026-W02,"1,5"\n',

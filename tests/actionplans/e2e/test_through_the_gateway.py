@@ -1,57 +1,50 @@
 """The whole system: gateway -> actionplans, metrics events on Kafka -> live RAG -> off track."""
 
-import asyncio
 import uuid
 from datetime import date
-from pathlib import Path
 
 import httpx
 import pytest
 
-from deploy.local.system import LocalSystem, SystemConfig
+from deploy.local.system import LocalSystem
 from shared.contracts.actionplans import TARGET_OFF_TRACK_V1
 from tests.actionplans.conftest import observation, plan_body, target_body
-from tests.actionplans.integration.test_event_path import find_event
+from tests.event_waits import event_matching, wait_for_event
 from tests.harness import publish
 
 pytestmark = pytest.mark.e2e
 
 
 async def test_plan_set_through_the_gateway_goes_off_track_from_metrics_events(
-    tmp_path: Path, kafka: str
+    system: LocalSystem,
 ) -> None:
-    system = LocalSystem(SystemConfig.on_free_ports(tmp_path, kafka_bootstrap_servers=kafka))
-    await asyncio.to_thread(system.start)
-    try:
-        token = system.mint_token("CLEVELAND-POLICE", "actionplans:read actionplans:write")
-        indicator = f"feel_safe_dark_{uuid.uuid4().hex[:8]}"  # the broker's topics are shared
-        async with httpx.AsyncClient(
-            base_url=system.gateway_url, headers={"Authorization": f"Bearer {token}"}
-        ) as gateway:
-            plan = (await gateway.post("/api/v1/action-plans", json=plan_body())).json()
-            target = (
-                await gateway.post(
-                    f"/api/v1/action-plans/{plan['id']}/targets",
-                    json=target_body(
-                        indicator_code=indicator,
-                        baseline_value=9.68,
-                        target_value=40.0,
-                        target_date="2021-09-30",
-                    ),
-                )
-            ).json()
-            await publish(kafka, observation(indicator, "NP", 12.9, date(2021, 3, 31)))
-
-            off_track = await find_event(
-                kafka,
-                "actionplans.target",
-                lambda e: e.type == TARGET_OFF_TRACK_V1 and e.subject == target["id"],
-                timeout_s=30,
+    kafka = system.kafka_bootstrap_servers
+    token = system.mint_token("CLEVELAND-POLICE", "actionplans:read actionplans:write")
+    indicator = f"feel_safe_dark_{uuid.uuid4().hex[:8]}"  # the system is shared by e2e tests
+    async with httpx.AsyncClient(
+        base_url=system.gateway_url, headers={"Authorization": f"Bearer {token}"}
+    ) as gateway:
+        plan = (await gateway.post("/api/v1/action-plans", json=plan_body())).json()
+        target = (
+            await gateway.post(
+                f"/api/v1/action-plans/{plan['id']}/targets",
+                json=target_body(
+                    indicator_code=indicator,
+                    baseline_value=9.68,
+                    target_value=40.0,
+                    target_date="2021-09-30",
+                ),
             )
-            summary = (await gateway.get("/api/v1/localities/NP/action-plans")).json()
-    finally:
-        await asyncio.to_thread(system.stop)
+        ).json()
+        await publish(kafka, observation(indicator, "NP", 12.9, date(2021, 3, 31)))
+
+        off_track = await wait_for_event(
+            kafka,
+            "actionplans.target",
+            match=event_matching(type=TARGET_OFF_TRACK_V1, subject=target["id"]),
+        )
+        summary = (await gateway.get("/api/v1/localities/NP/action-plans")).json()
 
     assert off_track.data["plan_id"] == plan["id"]
-    [item] = summary["items"]
-    assert item["targets"] == {"red": 1, "amber": 0, "green": 0, "no_data": 0}
+    mine = [item for item in summary["items"] if item["plan_id"] == plan["id"]]
+    assert [item["targets"] for item in mine] == [{"red": 1, "amber": 0, "green": 0, "no_data": 0}]

@@ -1,13 +1,10 @@
 """metrics -> Kafka -> actionplans -> Kafka, on the real broker, with the shared contracts."""
 
-import asyncio
 import uuid
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from services.actionplans.config import Settings
 from services.actionplans.main import create_app
@@ -27,32 +24,12 @@ from shared.contracts.metrics import (
     IndicatorStatusChangedV1,
     subject_key,
 )
-from shared.events import EventEnvelope, from_kafka_record, new_event
+from shared.events import new_event
 from tests.actionplans.conftest import create_plan, create_target, observation
+from tests.event_waits import wait_for_event
 from tests.harness import TokenMinter, publish, running_app, wait_until
 
 pytestmark = pytest.mark.integration
-
-
-async def find_event(
-    kafka: str, topic: str, matches: Callable[[EventEnvelope], bool], timeout_s: float = 20.0
-) -> EventEnvelope:
-    """The first event on `topic` (read from the start) that `matches`; topics are shared."""
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=kafka, auto_offset_reset="earliest", enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        while asyncio.get_running_loop().time() < deadline:
-            for records in (await consumer.getmany(timeout_ms=200)).values():
-                for record in records:
-                    envelope = from_kafka_record(record.headers, record.value)
-                    if matches(envelope):
-                        return envelope
-    finally:
-        await consumer.stop()
-    raise AssertionError(f"no matching event on {topic} within {timeout_s}s")
 
 
 async def test_metrics_events_rate_a_target_and_off_track_reaches_the_broker(
@@ -93,10 +70,10 @@ async def test_metrics_events_rate_a_target_and_off_track_reaches_the_broker(
 
     assert (live["current_value"], live["rag"], live["trend"]) == (12.9, "red", "improving")
     assert live["direction_source"] == "indicator"
-    off_track = await find_event(
+    off_track = await wait_for_event(
         kafka,
         "actionplans.target",
-        lambda e: e.type == TARGET_OFF_TRACK_V1 and e.subject == target["id"],
+        match=lambda e: e.type == TARGET_OFF_TRACK_V1 and e.subject == target["id"],
     )
     payload = TargetOffTrackV1.model_validate(off_track.data)
     assert (payload.plan_id, payload.indicator_code, payload.latest_value) == (
@@ -112,8 +89,12 @@ async def test_plan_created_and_target_set_are_published_with_the_contract(
     plan = await create_plan(actionplans, police)
     target = await create_target(actionplans, police, plan["id"])
 
-    created = await find_event(kafka, "actionplans.plan", lambda e: e.subject == plan["id"])
-    target_set = await find_event(kafka, "actionplans.target", lambda e: e.subject == target["id"])
+    created = await wait_for_event(
+        kafka, "actionplans.plan", match=lambda e: e.subject == plan["id"]
+    )
+    target_set = await wait_for_event(
+        kafka, "actionplans.target", match=lambda e: e.subject == target["id"]
+    )
 
     assert created.type == PLAN_CREATED_V1
     assert PlanCreatedV1.model_validate(created.data).objective_codes == ["people_feel_safe"]
@@ -145,10 +126,10 @@ async def test_overdue_checker_in_the_lifespan_publishes_action_overdue(
         )
         action_id = response.json()["id"]
 
-        overdue = await find_event(
+        overdue = await wait_for_event(
             kafka,
             "actionplans.action",
-            lambda e: e.type == ACTION_OVERDUE_V1 and e.subject == action_id,
+            match=lambda e: e.type == ACTION_OVERDUE_V1 and e.subject == action_id,
         )
 
     payload = ActionOverdueV1.model_validate(overdue.data)

@@ -9,8 +9,9 @@ from services.gateway.main import create_app as create_gateway
 from services.referrals.config import Settings as ReferralsSettings
 from services.referrals.main import create_app as create_referrals
 from tests import harness
+from tests.event_waits import event_matching, wait_for_events
 from tests.gateway.serving import serving
-from tests.harness import TokenMinter, read_events, running_app, wait_until
+from tests.harness import TokenMinter, running_app
 
 pytestmark = pytest.mark.integration
 
@@ -46,11 +47,9 @@ async def test_the_event_on_kafka_carries_the_trace_of_the_request_that_caused_i
             assert response.status_code == 201, response.text
             referral_id = response.json()["id"]
 
-            async def events_of_this_referral() -> list:
-                events = await read_events(kafka, "referrals.referral", count=10_000, timeout_s=1)
-                return [event for event in events if event.subject == referral_id]
-
-            mine = await wait_until(events_of_this_referral, timeout_s=20)
+            mine = await wait_for_events(
+                kafka, "referrals.referral", match=event_matching(subject=referral_id)
+            )
     assert len(mine) == 1
     assert mine[0].traceparent is not None
     assert mine[0].traceparent.split("-")[1] == TRACE_ID

@@ -96,7 +96,7 @@ async def test_a_head_request_does_not_wait_for_a_body() -> None:
         await read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n")
         await writer.drain()
-        await asyncio.sleep(1)
+        await reader.read()  # no body follows: hold the connection until the client leaves
 
     async with raw_server(head) as (url, _):
         answer = await pool(url, read_timeout_s=0.5).request("HEAD", b"/x", [], b"")
@@ -148,7 +148,7 @@ async def test_a_refused_connection_is_unavailable_and_a_silent_server_times_out
 
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
-        await asyncio.sleep(2)
+        await reader.read()  # never answer: hold the connection until the client gives up
 
     async with raw_server(silent) as (url, _):
         with pytest.raises(UpstreamTimeout):

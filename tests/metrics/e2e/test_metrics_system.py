@@ -3,38 +3,29 @@
 import asyncio
 import csv
 import io
-import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from deploy.local import demo_metrics
-from deploy.local.system import LocalSystem, SystemConfig
+from deploy.local.system import LocalSystem
 from shared.auth import ALL_SCOPES
 from shared.contracts import referrals
 from shared.events import new_event
-from tests.harness import publish, read_events
+from tests.e2e.test_referral_counted import wait_for_count
+from tests.event_waits import wait_for_events
+from tests.harness import publish
 
 pytestmark = pytest.mark.e2e
 
-
-@pytest.fixture(scope="module")
-def system(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
-    data_dir = Path(tmp_path_factory.mktemp("metrics-system"))
-    config = SystemConfig.on_free_ports(data_dir, kafka_bootstrap_servers=kafka)
-    started = LocalSystem(config).start()
-    try:
-        yield started
-    finally:
-        started.stop()
+NEWPORT_DAY = {31.18, 35.49, 68.65}  # feeling safe by day, Newport, from the seed documents
 
 
 def test_demo_metrics_load_through_the_gateway_and_the_scorecard_reads_as_the_reports(
-    system: LocalSystem, kafka: str
+    system: LocalSystem,
 ) -> None:
+    kafka = system.kafka_bootstrap_servers
     token = system.mint_token("DEMO-HUB", ALL_SCOPES)
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=system.gateway_url, headers=headers, timeout=30) as client:
@@ -56,13 +47,7 @@ def test_demo_metrics_load_through_the_gateway_and_the_scorecard_reads_as_the_re
             referrals.SOURCE, referrals.REFERRAL_RECEIVED_V1, received.referral_id, received
         )
         asyncio.run(publish(kafka, event, event))
-        counted = None
-        for _ in range(100):
-            response = client.get(f"/api/v1/derived/referrals-received?locality={locality}")
-            if response.json()["items"]:
-                counted = response.json()["items"][0]["referrals_received"]
-                break
-            time.sleep(0.2)
+        counted = wait_for_count(client, locality, 1)
 
     rows = {row["indicator_code"]: row for row in csv.DictReader(io.StringIO(exported.text))}
     day = rows["feel_safe_day"]
@@ -75,10 +60,15 @@ def test_demo_metrics_load_through_the_gateway_and_the_scorecard_reads_as_the_re
     assert areas["gss_code"] == "E06000002"
     assert counted == 1
 
-    recorded = asyncio.run(read_events(kafka, "metrics.observation", count=10_000, timeout_s=3))
-    newport_day = [
-        e.data["value"]
-        for e in recorded
-        if e.data["indicator_code"] == "feel_safe_day" and e.data["area_code"] == "NP"
-    ]
-    assert {31.18, 35.49, 68.65} <= set(newport_day)
+    recorded = asyncio.run(
+        wait_for_events(
+            kafka,
+            "metrics.observation",
+            match=lambda e: (
+                (e.data["indicator_code"], e.data["area_code"]) == ("feel_safe_day", "NP")
+                and e.data["value"] in NEWPORT_DAY
+            ),
+            count=len(NEWPORT_DAY),
+        )
+    )
+    assert {e.data["value"] for e in recorded} == NEWPORT_DAY

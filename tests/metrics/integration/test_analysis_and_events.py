@@ -9,7 +9,8 @@ from httpx import AsyncClient
 from shared.contracts import actionplans as plans
 from shared.contracts import metrics as contract
 from shared.events import new_event
-from tests.harness import TokenMinter, publish, read_events, wait_until
+from tests.event_waits import wait_for_events
+from tests.harness import TokenMinter, publish, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -115,8 +116,12 @@ async def test_analysis_uses_sample_sizes_and_an_action_plan_target_and_publishe
     assert (kept[target.target_id]["version"], kept[target.target_id]["target_value"]) == (2, 60)
     assert await rag() == "green"
 
-    recorded = await read_events(kafka, "metrics.observation", count=10_000, timeout_s=3)
-    ours = [e for e in recorded if e.data["indicator_code"] == code]
+    ours = await wait_for_events(
+        kafka,
+        "metrics.observation",
+        match=lambda e: e.data["indicator_code"] == code,
+        count=len(rows),
+    )
     assert {(e.data["area_code"], e.data["value"]) for e in ours} == {
         (a, v) for a, _, _, v, _ in rows
     }
@@ -125,8 +130,12 @@ async def test_analysis_uses_sample_sizes_and_an_action_plan_target_and_publishe
 
     flips = [
         contract.IndicatorStatusChangedV1.model_validate(e.data)
-        for e in await read_events(kafka, "metrics.indicator", count=10_000, timeout_s=3)
-        if e.data["indicator_code"] == code and e.data["area_code"] == "NP"
+        for e in await wait_for_events(
+            kafka,
+            "metrics.indicator",
+            match=lambda e: e.data["indicator_code"] == code and e.data["area_code"] == "NP",
+            count=3,
+        )
     ]
     assert [(f.previous_status, f.status, f.previous_rag, f.rag) for f in flips] == [
         (None, "improving", None, None),

@@ -9,7 +9,8 @@ from httpx import AsyncClient
 from shared.contracts import actionplans as plans
 from shared.contracts import referrals
 from shared.events import EventEnvelope, new_event
-from tests.harness import TokenMinter, publish, read_events, wait_until
+from tests.event_waits import wait_for_events
+from tests.harness import TokenMinter, publish, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -212,17 +213,11 @@ async def test_a_target_on_a_derived_indicator_is_rechecked_as_referral_events_a
     await publish(kafka, *(event for life in later for event in life))
     await share_denominator(7)  # 6 of 7: 85.7%, green
 
-    async def flips() -> list[tuple] | None:
-        events = await read_events(kafka, "metrics.indicator", count=10_000, timeout_s=2)
-        ours = [
-            (e.data["previous_rag"], e.data["rag"], e.data["target_id"])
-            for e in events
-            if e.data["area_code"] == locality
-        ]
-        return ours if len(ours) >= 3 else None
-
+    flips = await wait_for_events(
+        kafka, "metrics.indicator", match=lambda e: e.data["area_code"] == locality, count=3
+    )
     # 5 of 6 (83.3%) is amber on the way to 6 of 7.
-    assert await wait_until(flips) == [
+    assert [(e.data["previous_rag"], e.data["rag"], e.data["target_id"]) for e in flips] == [
         (None, "red", target.target_id),
         ("red", "amber", target.target_id),
         ("amber", "green", target.target_id),

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.harness import read_events, wait_until
+from tests.event_waits import event_matching, wait_for_events
 from tests.referrals.workflow import Hub
 
 pytestmark = pytest.mark.integration
@@ -69,12 +69,9 @@ async def test_a_referral_lifecycle_publishes_every_event_once_and_nothing_perso
         "reopened",
     ]
 
-    async def mine() -> list | None:
-        events = await read_events(kafka, "referrals.referral", count=10_000, timeout_s=1.5)
-        found = [e for e in events if e.subject == referral_id]
-        return found if len(found) >= len(expected) else None
-
-    published = await wait_until(mine, timeout_s=20)
+    published = await wait_for_events(
+        kafka, "referrals.referral", match=event_matching(subject=referral_id), count=len(expected)
+    )
     assert [e.type.split(".")[2] for e in published] == expected
     overdue = published[2].data
     assert overdue["clock"] == "first_partner_contact"

@@ -1,22 +1,42 @@
-"""A running service with no traffic does not spin: its relay sleeps between polls."""
-
-import asyncio
+"""An idle service does not spin: only commits that staged events wake its relay."""
 
 import httpx
 import pytest
 
-from tests.harness import wait_until
+from tests.harness import TokenMinter, wait_until
 
 pytestmark = pytest.mark.integration
 
 
-async def test_an_idle_service_relay_polls_at_its_interval(
-    referrals: httpx.AsyncClient, referrals_settings
+async def test_only_requests_that_staged_events_wake_the_relay(
+    referrals: httpx.AsyncClient, mint: TokenMinter
 ) -> None:
     runtime = referrals._transport.app.state.runtime  # type: ignore[attr-defined]
     await wait_until(runtime.kafka_started.is_set)
-    before = runtime.relay.passes
-    await asyncio.sleep(1.0)
-    passes = runtime.relay.passes - before
-    allowed = 1.0 / referrals_settings.outbox_poll_interval_s + 3
-    assert passes <= allowed, f"{passes} relay passes in an idle second (allowed {allowed:.0f})"
+    relay = runtime.relay
+    wake_ups: list[str] = []
+    notify = relay.notify
+
+    def counting_notify() -> None:
+        wake_ups.append("woken")
+        notify()
+
+    # The commit listener looks `notify` up at commit time, so this sees every wake-up.
+    relay.notify = counting_notify
+    headers = mint.headers("NO-HUB", "referrals:read referrals:write")
+    listed = await referrals.get("/api/v1/referrals?locality_code=NO", headers=headers)
+    assert listed.status_code == 200
+    assert wake_ups == []  # listeners run inside the commit, before the response
+
+    created = await referrals.post(
+        "/api/v1/referrals",
+        json={
+            "locality_code": "NO",
+            "channel": "phone",
+            "category_codes": ["anti_social_behaviour"],
+            "summary": "Noise at night",
+        },
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    assert wake_ups == ["woken"]

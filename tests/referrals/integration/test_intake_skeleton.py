@@ -3,7 +3,8 @@
 import pytest
 from httpx import AsyncClient
 
-from tests.harness import TokenMinter, read_events, wait_until
+from tests.event_waits import event_matching, wait_for_events
+from tests.harness import TokenMinter, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -47,8 +48,9 @@ async def test_a_received_referral_emits_an_event_without_personal_text(
     )
     referral_id = created.json()["id"]
 
-    events = await read_events(kafka, "referrals.referral", count=10_000, timeout_s=3)
-    mine = [e for e in events if e.subject == referral_id]
+    mine = await wait_for_events(
+        kafka, "referrals.referral", match=event_matching(subject=referral_id)
+    )
     assert [e.type for e in mine] == ["referrals.referral.received.v1"]
     assert mine[0].data["locality_code"] == "NP"
     assert "summary" not in mine[0].data
