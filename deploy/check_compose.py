@@ -129,8 +129,8 @@ def check_dockerfile(dockerfile: Path, root: Path) -> list[str]:
                 problems.append(f"Dockerfile: COPY source {path} does not exist")
     if "USER " not in text:
         problems.append("Dockerfile: runs as root")
-    bases = re.findall(r"^ARG PYTHON_IMAGE=(\S+)", text, re.MULTILINE)
-    if not bases or not DIGEST_PINNED.match(bases[0]):
+    bases = re.findall(r"^FROM (\S+)", text, re.MULTILINE)
+    if not bases or not all(DIGEST_PINNED.match(base) for base in bases):
         problems.append("Dockerfile: base image is not pinned by version and digest")
     if not re.search(r"^HEALTHCHECK .*\\\n\s+CMD \[", text, re.MULTILINE):
         problems.append("Dockerfile: HEALTHCHECK is not in exec form")
