@@ -133,7 +133,38 @@ async def test_several_replicas_migrating_at_once_all_succeed_with_one_schema() 
                 await engine.dispose()
 
 
-def test_the_roles_script_is_the_one_compose_runs() -> None:
-    init = (REPO_ROOT / "deploy" / "postgres" / "init-roles.sh").read_text()
-    assert "service-roles.sql" in init
-    assert Path(ROLES_SQL).is_file()
+async def test_the_compose_init_script_creates_each_service_database_and_roles(
+    tmp_path: Path,
+) -> None:
+    name = f"lh_init_{uuid.uuid4().hex[:12]}"
+    for role in ("owner", "app"):
+        (tmp_path / f"{name}_{role}_password").write_text(f"{role}-secret-from-the-volume")
+    environment = {
+        **os.environ,
+        "POSTGRES_USER": POSTGRES_USER,
+        "PGHOST": POSTGRES_HOST,
+        "PGPORT": str(POSTGRES_PORT),
+        "HUB_SERVICES": name,
+        "HUB_SECRETS_DIR": str(tmp_path),
+        "HUB_ROLES_SQL": str(ROLES_SQL),
+    }
+    script = str(REPO_ROOT / "deploy" / "postgres" / "init-roles.sh")
+    try:
+        await asyncio.to_thread(
+            subprocess.run, ["sh", script], env=environment, check=True, timeout=60
+        )
+        app = await connect_as(name, f"{name}_app")
+        try:
+            assert await app.fetchval("SELECT current_database()") == name
+        finally:
+            await app.close()
+    finally:
+        admin = await asyncpg.connect(
+            host=POSTGRES_HOST, port=POSTGRES_PORT, user=POSTGRES_USER, database="postgres"
+        )
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.execute(f'DROP ROLE IF EXISTS "{name}_app"')
+            await admin.execute(f'DROP ROLE IF EXISTS "{name}_owner"')
+        finally:
+            await admin.close()
