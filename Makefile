@@ -4,12 +4,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.install-stamp
 
-.PHONY: run test test-fast lint typecheck install postgres chromium bench clean-data compose-check
+.PHONY: run test test-fast lint typecheck install postgres chromium deploy-tools bench clean-data compose-check
 
 run: install ## start broker, services, gateway and demo data; Ctrl-C stops everything
 	$(PY) -m deploy.local.runner
 
-test: install postgres chromium ## every test tier, then the linter and the type checker
+test: install postgres chromium deploy-tools ## every test tier, then the linter and the type checker
 	$(PY) -m pytest
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy shared services deploy
@@ -35,14 +35,19 @@ $(STAMP): pyproject.toml constraints.txt
 chromium: ## headless Chromium for the /docs browser test (Debian package)
 	@bash deploy/local/ensure-chromium.sh
 
+deploy-tools: ## checkov, hadolint, kubernetes-validate in .venv-tools (for tests/deploy)
+	@bash deploy/local/ensure-deploy-tools.sh
+
 postgres: ## start the local PostgreSQL when it is not running (tests use it when present)
 	@bash deploy/local/ensure-postgres.sh
 
 bench: install ## benchmarks (see bench/README.md)
 	$(PY) -m bench
 
-compose-check: install ## validate docker-compose.yml and Dockerfiles without a Docker engine
+compose-check: install deploy-tools ## validate compose, Dockerfile and k8s without an engine
 	$(PY) -m deploy.check_compose
+	.venv-tools/bin/python -m deploy.schema_check docker-compose.yml
+	.venv-tools/bin/hadolint deploy/Dockerfile
 
 clean-data: ## forget the local data (SQLite files, keys, demo markers)
 	rm -rf .data

@@ -36,6 +36,7 @@ from shared.middleware import RequestContextMiddleware
 from shared.migrations import upgrade_to_head
 from shared.outbox import OutboxEventMixin, OutboxRelay, wake_relay_after_commit
 from shared.problems import install_problem_handlers
+from shared.security_headers import SecurityHeadersMiddleware
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         openapi_tags=list(spec.openapi_tags) or None,
     )
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     install_problem_handlers(app)
     app.include_router(health_router())
     for router in spec.routers:

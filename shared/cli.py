@@ -15,6 +15,7 @@ from alembic import command
 from shared.app import ServiceSpec
 from shared.db import create_engine
 from shared.migrations import alembic_config, upgrade_to_head
+from shared.serving import uvicorn_options
 from shared.settings import ServiceSettings
 
 
@@ -37,9 +38,8 @@ def run_service_command(
     if args.command == "serve":
         import uvicorn
 
-        uvicorn.run(
-            f"{app_path}:create_app", factory=True, host=args.host, port=args.port, access_log=False
-        )
+        options = uvicorn_options(settings, host=args.host, port=args.port)
+        uvicorn.run(f"{app_path}:create_app", factory=True, **options)
     elif args.command == "migrate":
         asyncio.run(_migrate(migrations_dir, settings))
     elif args.command == "revision":

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_engine_from_config
 
@@ -23,11 +23,20 @@ async def upgrade_to_head(engine: AsyncEngine, migrations_dir: Path) -> None:
     config = alembic_config(migrations_dir, engine.url.render_as_string(hide_password=False))
 
     def upgrade(connection: Connection) -> None:
+        lock_migrations(connection, migrations_dir)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
     async with engine.begin() as connection:
         await connection.run_sync(upgrade)
+
+
+def lock_migrations(connection: Connection, migrations_dir: Path) -> None:
+    """Several replicas (or migration Jobs) starting together: on PostgreSQL one migrates while
+    the others wait here, then find the database at head. The lock is released at commit."""
+    if connection.dialect.name == "postgresql":
+        key = f"locality-hub:migrations:{migrations_dir.resolve().parent.name}"
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
 def run_migrations(target_metadata: MetaData) -> None:

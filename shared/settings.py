@@ -1,13 +1,18 @@
 """Settings base shared by every service; each service subclasses it with its own env prefix."""
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / ".data"
-PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev"}
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "password", "postgres"}
+# Anything else (`Production`, `staging`) is refused at start rather than silently treated as
+# development.
+Environment = Literal["development", "test", "production"]
 
 
 def _global(name: str) -> AliasChoices:
@@ -21,9 +26,17 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     service_name: str = "service"
-    environment: str = Field("development", validation_alias=_global("ENVIRONMENT"))
+    environment: Environment = Field("development", validation_alias=_global("ENVIRONMENT"))
     data_dir: Path = Field(DEFAULT_DATA_DIR, validation_alias=_global("DATA_DIR"))
     database_url: str | None = None
+    # PostgreSQL credentials as separate settings, so a password never sits in a URL (and may
+    # hold any character); the password preferably from a secret file.
+    database_host: str | None = None
+    database_port: int = 5432
+    database_name: str | None = None
+    database_user: str | None = None
+    database_password: SecretStr | None = None
+    database_password_file: Path | None = None
     migrate_on_startup: bool = True
     sql_echo: bool = False
 
@@ -62,14 +75,35 @@ class ServiceSettings(BaseSettings):
     )
     auth_jwks_cache_s: int = Field(300, validation_alias=_global("AUTH_JWKS_CACHE_S"))
 
+    # Serving: TLS when the process terminates it itself (both files), and the proxies whose
+    # X-Forwarded-For/-Proto uvicorn believes (comma-separated addresses or networks).
+    tls_certificate_file: Path | None = Field(
+        None, validation_alias=_global("TLS_CERTIFICATE_FILE")
+    )
+    tls_private_key_file: Path | None = Field(
+        None, validation_alias=_global("TLS_PRIVATE_KEY_FILE")
+    )
+    forwarded_allow_ips: str = Field("127.0.0.1", validation_alias=_global("FORWARDED_ALLOW_IPS"))
+
     @model_validator(mode="after")
-    def _require_real_configuration_outside_development(self) -> "ServiceSettings":
+    def _refuse_unsafe_production_configuration(self) -> "ServiceSettings":
         if self.environment != "production":
             return self
-        if not self.database_url:
-            raise ValueError(f"{self.service_name}: a database URL is required in production")
-        if self.auth_public_key_file is None:
-            raise ValueError("AUTH_PUBLIC_KEY_FILE is required in production")
+        from shared.production import production_problems
+
+        problems = production_problems(self)
+        if problems:
+            raise ValueError(
+                f"{self.service_name} refuses to start in production: " + "; ".join(problems)
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _one_way_to_name_the_database(self) -> "ServiceSettings":
+        if self.database_url and self.database_host:
+            raise ValueError("set either the database URL or the database host, not both")
+        if self.database_password and self.database_password_file:
+            raise ValueError("set either the database password or its file, not both")
         return self
 
     @model_validator(mode="after")
@@ -83,7 +117,26 @@ class ServiceSettings(BaseSettings):
         """The configured URL, or a SQLite file in the data folder (the embedded default)."""
         if self.database_url:
             return normalise_database_url(self.database_url)
+        if self.database_host:
+            return self.database_url_from_parts().render_as_string(hide_password=False)
         return f"sqlite+aiosqlite:///{self.data_dir / f'{self.service_name}.sqlite3'}"
+
+    def database_url_from_parts(self) -> URL:
+        """PostgreSQL URL built from host, name, user and password; URL.create escapes each."""
+        return URL.create(
+            "postgresql+asyncpg",
+            username=self.database_user,
+            password=self.database_password_value(),
+            host=self.database_host,
+            port=self.database_port,
+            database=self.database_name or self.service_name,
+        )
+
+    def database_password_value(self) -> str | None:
+        """The password from its file (trailing newline dropped) or the setting."""
+        if self.database_password_file is not None:
+            return self.database_password_file.read_text().rstrip("\r\n")
+        return self.database_password.get_secret_value() if self.database_password else None
 
     @property
     def resolved_public_key_file(self) -> Path:

@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -12,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.gateway import clients
 from services.gateway.config import Settings
 from services.gateway.main import MIGRATIONS_DIR
+from services.gateway.minting import MintRefused, MintRequest, mint_recorded_token
 from services.gateway.models import Client
 from services.gateway.scopes import KNOWN_SCOPES
-from shared.auth import ensure_signing_keypair, mint_token
+from shared.auth import ensure_signing_keypair
 from shared.cli import add_service_commands, configure_cli_logging, run_service_command
 from shared.db import create_engine, create_session_factory
 from shared.migrations import upgrade_to_head
@@ -39,14 +41,20 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = client_commands.add_parser("revoke", help="no more tokens for this client")
     revoke.add_argument("client_id")
 
-    token = commands.add_parser("token", help="development tokens").add_subparsers(
+    token = commands.add_parser("token", help="operators' tokens").add_subparsers(
         dest="action", required=True
     )
-    mint = token.add_parser("mint", help="print a development access token")
+    mint = token.add_parser("mint", help="print an access token (recorded in the database)")
     mint.add_argument("--org", required=True)
     mint.add_argument("--scopes", default=" ".join(sorted(KNOWN_SCOPES - {"admin"})))
     mint.add_argument("--subject", default=None)
     mint.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
+    mint.add_argument("--by", default=_operator(), help="who mints it (recorded)")
+    mint.add_argument(
+        "--allow-in-production",
+        action="store_true",
+        help="mint even when ENVIRONMENT=production (OAuth client credentials are the norm)",
+    )
     return parser
 
 
@@ -59,7 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     ):
         return 0
     if args.command == "token":
-        sys.stdout.write(_mint(settings, args) + "\n")
+        try:
+            token = asyncio.run(_mint(settings, args))
+        except MintRefused as refusal:
+            sys.stderr.write(f"error: {refusal}\n")
+            return 1
+        sys.stdout.write(token + "\n")
     else:
         try:
             result = asyncio.run(_with_session(settings, _client_action(args)))
@@ -129,15 +142,25 @@ async def _with_session(
         await engine.dispose()
 
 
-def _mint(settings: Settings, args: argparse.Namespace) -> str:
-    if settings.auth_private_key_file is None:
-        ensure_signing_keypair(settings.data_dir / "keys")
-    return mint_token(
-        settings.resolved_private_key_file.read_bytes(),
+async def _mint(settings: Settings, args: argparse.Namespace) -> str:
+    request = MintRequest(
         organisation=args.org,
         scopes=args.scopes,
         subject=args.subject,
-        issuer=settings.auth_issuer,
-        audience=settings.auth_audience,
         ttl_s=args.ttl,
+        minted_by=args.by,
+        allow_in_production=args.allow_in_production,
     )
+    if settings.auth_private_key_file is None and settings.environment != "production":
+        ensure_signing_keypair(settings.data_dir / "keys")
+    key = settings.resolved_private_key_file.read_bytes()
+    return await _with_session(
+        settings, lambda session: mint_recorded_token(session, settings, request, key)
+    )
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in a bare container
+        return ""

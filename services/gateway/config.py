@@ -6,6 +6,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.gateway.scopes import DEFAULT_SCOPE_RULES
+from shared.production import is_placeholder, signing_key_problems
 from shared.settings import ServiceSettings, _global
 
 # Path patterns (segments, `*` matches one) to the service that owns them; longest match wins.
@@ -59,14 +60,29 @@ class Settings(ServiceSettings):
     token_attempts_quota: int = 60
     token_attempts_window_s: int = 60
     redis_url: str | None = Field(None, validation_alias=_global("REDIS_URL"))
+    # Kept out of REDIS_URL, like the database password (a password in the URL wins).
+    redis_password_file: Path | None = Field(None, validation_alias=_global("REDIS_PASSWORD_FILE"))
+
+    # `token mint` (operators' tokens outside OAuth): the longest lifetime it may give.
+    token_mint_max_ttl_s: int = 8 * 3600
 
     openapi_cache_s: float = 60.0
 
     @model_validator(mode="after")
-    def _signing_key_outside_development(self) -> "Settings":
-        if self.environment == "production" and self.auth_private_key_file is None:
-            raise ValueError("AUTH_PRIVATE_KEY_FILE is required in production")
+    def _signing_key_and_redis_password_in_production(self) -> "Settings":
+        if self.environment != "production":
+            return self
+        problems = signing_key_problems(self, self.auth_private_key_file, "AUTH_PRIVATE_KEY_FILE")
+        if self.redis_url and is_placeholder(self.redis_password()):
+            problems.append("Redis needs a password (REDIS_PASSWORD_FILE)")
+        if problems:
+            raise ValueError("gateway refuses to start in production: " + "; ".join(problems))
         return self
+
+    def redis_password(self) -> str | None:
+        if self.redis_password_file is not None:
+            return self.redis_password_file.read_text().rstrip("\r\n")
+        return redis_url_password(self.redis_url)
 
     @property
     def resolved_private_key_file(self) -> Path:
@@ -78,3 +94,10 @@ class Settings(ServiceSettings):
             "actionplans": self.actionplans_url.rstrip("/"),
             "metrics": self.metrics_url.rstrip("/"),
         }
+
+
+def redis_url_password(url: str | None) -> str | None:
+    from urllib.parse import unquote, urlsplit
+
+    password = urlsplit(url).password if url else None
+    return unquote(password) if password else None

@@ -33,6 +33,7 @@ from shared.db import check_database, create_engine, create_session_factory
 from shared.middleware import RequestContextMiddleware
 from shared.migrations import upgrade_to_head
 from shared.problems import install_problem_handlers
+from shared.security_headers import SecurityHeadersMiddleware
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 TITLE = "Locality Hub API"
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
     )
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
 
 
@@ -161,7 +163,9 @@ async def _start(parts: GatewayParts, sessions: Any) -> None:
     )
     await parts.proxy.start()
     parts.limiter.current = (
-        RedisRateLimiter(settings.redis_url) if settings.redis_url else InMemoryRateLimiter()
+        RedisRateLimiter(settings.redis_url, password=settings.redis_password())
+        if settings.redis_url
+        else InMemoryRateLimiter()
     )
 
 

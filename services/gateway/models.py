@@ -27,3 +27,18 @@ class Client(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     secret_rotated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MintedToken(Base):
+    """A token an operator minted with `token mint`, outside OAuth: who, for whom, until when."""
+
+    __tablename__ = "minted_token"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    minted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    minted_by: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(200))
+    scopes: Mapped[str] = mapped_column(String(1000))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    environment: Mapped[str] = mapped_column(String(20))

@@ -128,10 +128,12 @@ return {allowed, tostring(tokens)}
 class RedisRateLimiter:
     """Buckets in Redis (`REDIS_URL`): one bucket per client across all gateway instances."""
 
-    def __init__(self, url: str, *, key_prefix: str = "gateway:ratelimit:") -> None:
+    def __init__(
+        self, url: str, *, password: str | None = None, key_prefix: str = "gateway:ratelimit:"
+    ) -> None:
         import redis.asyncio as redis
 
-        self._redis: Any = redis.Redis.from_url(url, socket_timeout=1.0)
+        self._redis: Any = redis.Redis.from_url(url, password=password, socket_timeout=1.0)
         self._script = self._redis.register_script(TAKE_SCRIPT)
         self._prefix = key_prefix
 

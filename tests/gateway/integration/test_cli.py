@@ -72,3 +72,69 @@ def test_a_development_token_is_minted_with_the_dev_key(
     assert claims["org"] == "DEMO-HUB"
     assert claims["scope"] == "metrics:read"
     assert jwt.get_unverified_header(token)["typ"] == "at+jwt"
+
+
+def minted_rows(data_dir: Path) -> list[tuple[str, ...]]:
+    import sqlite3
+
+    with sqlite3.connect(data_dir / "gateway.sqlite3") as connection:
+        query = "SELECT jti, minted_by, organisation, scopes, expires_at FROM minted_token"
+        return list(connection.execute(query))
+
+
+def test_every_minted_token_is_recorded_with_who_for_whom_scopes_and_expiry(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["token", "mint", "--org", "NP-HUB", "--scopes", "referrals:read", "--by", "ops-alice"]
+    assert main([*argv, "--ttl", "600"]) == 0
+    claims = jwt.decode(capsys.readouterr().out.strip(), options={"verify_signature": False})
+    ((jti, minted_by, organisation, scopes, expires_at),) = minted_rows(data_dir)
+    assert (jti, minted_by, organisation, scopes) == (
+        claims["jti"], "ops-alice", "NP-HUB", "referrals:read",
+    )  # fmt: skip
+    assert claims["exp"] - claims["iat"] == 600
+    assert expires_at.startswith("20")
+
+
+def test_a_lifetime_past_the_maximum_is_refused_and_nothing_is_minted(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["token", "mint", "--org", "NP-HUB", "--ttl", str(8 * 3600 + 1)]) == 1
+    assert "--ttl must be between 1 and 28800" in capsys.readouterr().err
+    assert not (data_dir / "gateway.sqlite3").exists() or minted_rows(data_dir) == []
+
+
+def test_minting_in_production_needs_explicit_permission(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.auth import ensure_signing_keypair
+
+    private_key, public_key = ensure_signing_keypair(data_dir / "real-keys")
+    password = data_dir / "password"
+    password.write_text("not-a-placeholder")
+    for name, value in {
+        "ENVIRONMENT": "production",
+        "AUTH_PRIVATE_KEY_FILE": str(private_key),
+        "AUTH_PUBLIC_KEY_FILE": str(public_key),
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(
+        "services.gateway.cli.Settings", lambda: production_settings_on_sqlite(data_dir, password)
+    )
+    assert main(["token", "mint", "--org", "NP-HUB"]) == 1
+    assert "refused in production" in capsys.readouterr().err
+    allowed = ["--by", "ops-bob", "--allow-in-production"]
+    assert main(["token", "mint", "--org", "NP-HUB", *allowed]) == 0
+    assert [row[1] for row in minted_rows(data_dir)] == ["ops-bob"]
+
+
+def production_settings_on_sqlite(data_dir: Path, password: Path):  # type: ignore[no-untyped-def]
+    """Valid production settings, then pointed at a SQLite file (PostgreSQL is not the point)."""
+    from services.gateway.config import Settings
+
+    settings = Settings(
+        database_host="db.internal", database_user="gateway_owner", database_password_file=password
+    )
+    return settings.model_copy(
+        update={"database_url": f"sqlite:///{data_dir / 'gateway.sqlite3'}", "database_host": None}
+    )
