@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from shared.auth import TokenVerifier, authenticate, ensure_signing_keypair
 from shared.consumer import EventConsumer, EventHandler
 from shared.db import check_database, create_engine
+from shared.events import topic_for
 from shared.inbox import ProcessedEventMixin
 from shared.jwks import ExternalIssuer, JwksKeys
 from shared.kafka import (
@@ -70,12 +71,17 @@ class ServiceSpec:
     outbox_model: type[OutboxEventMixin]
     processed_model: type[ProcessedEventMixin]
     produced_topics: Sequence[str] = ()
-    # Events this service consumes: one consumer group (settings.consumer_group) with its inbox.
-    consumed_topics: Sequence[str] = ()
+    # Events this service consumes, by event type: one consumer group (settings.consumer_group)
+    # with its inbox, subscribed to the topics those types travel on.
     handlers: Mapping[str, EventHandler] = field(default_factory=dict)
     consumers: ConsumerFactory | None = None
     version: str = "1.0.0"
     openapi_tags: Sequence[dict[str, str]] = ()
+
+    @property
+    def consumed_topics(self) -> list[str]:
+        """The topics of the handled event types: derived, so a new handler cannot be missed."""
+        return sorted({topic_for(event_type) for event_type in self.handlers})
 
 
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:

@@ -13,7 +13,7 @@ from services.actionplans.api import router
 from services.actionplans.config import Settings
 from services.actionplans.models import OutboxEvent, ProcessedEvent
 from services.actionplans.overdue import OverdueChecker
-from services.actionplans.service.live_status import CONSUMED_TOPICS, HANDLERS
+from services.actionplans.service.live_status import HANDLERS
 from shared.app import ServiceSpec, create_service_app
 from shared.problems import problem_response
 
@@ -25,7 +25,6 @@ SPEC = ServiceSpec(
     outbox_model=OutboxEvent,
     processed_model=ProcessedEvent,
     produced_topics=["actionplans.plan", "actionplans.target", "actionplans.action"],
-    consumed_topics=CONSUMED_TOPICS,
     handlers=HANDLERS,
     openapi_tags=[
         {"name": "action plans", "description": "Plans, their history and locality summaries."},

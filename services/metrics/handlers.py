@@ -17,7 +17,6 @@ from shared.contracts import actionplans as plans
 from shared.contracts import referrals
 from shared.events import EventEnvelope
 
-CONSUMED_TOPICS = ["referrals.referral", "actionplans.target", "actionplans.action"]
 TRIAGE_INDICATORS = ("see_and_solve_share", "multi_agency_share")
 RESOLUTION_INDICATORS = ("see_and_solve_within_day", "median_days_to_resolution")
 

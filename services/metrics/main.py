@@ -8,7 +8,7 @@ from services.metrics.api import router
 from services.metrics.api_analysis import router as analysis_router
 from services.metrics.areas import load_areas
 from services.metrics.config import Settings
-from services.metrics.handlers import CONSUMED_TOPICS, HANDLERS
+from services.metrics.handlers import HANDLERS
 from services.metrics.models import OutboxEvent, ProcessedEvent
 from shared.app import ServiceSpec, create_service_app
 
@@ -20,7 +20,6 @@ SPEC = ServiceSpec(
     outbox_model=OutboxEvent,
     processed_model=ProcessedEvent,
     produced_topics=["metrics.observation", "metrics.indicator"],
-    consumed_topics=CONSUMED_TOPICS,
     handlers=HANDLERS,
 )
 

@@ -30,8 +30,6 @@ from shared.contracts.metrics import (
 from shared.events import EventEnvelope
 from shared.outbox import add_event
 
-CONSUMED_TOPICS = ["metrics.observation", "metrics.indicator"]
-
 
 def trajectory(target: Target, version: TargetVersion) -> domain.Trajectory:
     """The straight line the target is measured against (see domain.Trajectory)."""
