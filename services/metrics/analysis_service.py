@@ -39,7 +39,15 @@ def profile_of(indicator: Indicator) -> analysis.IndicatorProfile:
 def target_for(indicator: Indicator, row: TargetRow | None) -> analysis.Target | None:
     """The action plan's target when one is set, else the indicator's own, else none."""
     if row is not None:
-        return analysis.Target(row.target_value, row.amber_tolerance, "actionplans", row.target_id)
+        return analysis.Target(
+            row.target_value,
+            row.amber_tolerance,
+            "actionplans",
+            row.target_id,
+            baseline_value=row.baseline_value,
+            starts_on=row.baseline_on or row.set_at.date(),
+            ends_on=row.target_date,
+        )
     if indicator.target_value is not None:
         return analysis.Target(indicator.target_value, indicator.amber_tolerance or 0, "indicator")
     return None

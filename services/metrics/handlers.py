@@ -123,6 +123,16 @@ async def on_action_overdue(session: AsyncSession, envelope: EventEnvelope) -> N
     await announce_derived_changes(session, payload.locality_code, ("overdue_actions",))
 
 
+def keep_target(target: Target, payload: plans.TargetSetV1) -> None:
+    """Copy a target version into the local read model, trajectory included (shared RAG rule)."""
+    target.version, target.plan_id = payload.version, payload.plan_id
+    target.indicator_code, target.area_code = payload.indicator_code, payload.area_code
+    target.baseline_value, target.baseline_period = payload.baseline_value, payload.baseline_period
+    target.baseline_on = payload.baseline_on
+    target.target_value, target.target_date = payload.target_value, payload.target_date
+    target.amber_tolerance, target.set_at = payload.amber_tolerance, utc(payload.set_at)
+
+
 async def on_target_set(session: AsyncSession, envelope: EventEnvelope) -> None:
     """Keep the highest version of each target, then re-check RAG for its indicator and area."""
     payload = plans.TargetSetV1.model_validate(envelope.data)
@@ -132,11 +142,7 @@ async def on_target_set(session: AsyncSession, envelope: EventEnvelope) -> None:
     if target is None:
         target = Target(target_id=payload.target_id)
         session.add(target)
-    target.version, target.plan_id = payload.version, payload.plan_id
-    target.indicator_code, target.area_code = payload.indicator_code, payload.area_code
-    target.baseline_value, target.baseline_period = payload.baseline_value, payload.baseline_period
-    target.target_value, target.target_date = payload.target_value, payload.target_date
-    target.amber_tolerance, target.set_at = payload.amber_tolerance, utc(payload.set_at)
+    keep_target(target, payload)
     await session.flush()
     await announce_status_changes(session, [(payload.indicator_code, payload.area_code)])
 

@@ -96,6 +96,7 @@ class Target(Base):
     area_code: Mapped[str] = mapped_column(String(32))
     baseline_value: Mapped[float] = mapped_column(Float)
     baseline_period: Mapped[str] = mapped_column(String(64))
+    baseline_on: Mapped[date | None] = mapped_column(Date)
     target_value: Mapped[float] = mapped_column(Float)
     target_date: Mapped[date] = mapped_column(Date)
     amber_tolerance: Mapped[float] = mapped_column(Float)
