@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
-from services.metrics import analysis
+from services.metrics.domain import analysis
 
 
 class PointOut(BaseModel):

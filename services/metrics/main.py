@@ -4,18 +4,17 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.metrics.api import router
-from services.metrics.api_analysis import router as analysis_router
+from services.metrics.api import routers
 from services.metrics.areas import load_areas
 from services.metrics.config import Settings
-from services.metrics.handlers import HANDLERS
 from services.metrics.models import OutboxEvent, ProcessedEvent
+from services.metrics.service.consumed import HANDLERS
 from shared.app import ServiceSpec, create_service_app
 
 SPEC = ServiceSpec(
     title="Locality Hub: metrics",
     description="Performance Management Framework indicators, observations, derived indicators.",
-    routers=[router, analysis_router],
+    routers=routers,
     migrations_dir=Path(__file__).parent / "migrations",
     outbox_model=OutboxEvent,
     processed_model=ProcessedEvent,

@@ -5,7 +5,8 @@ from datetime import date
 
 import pytest
 
-from services.metrics.analysis import (
+from services.metrics.domain import Direction, Source, Unit
+from services.metrics.domain.analysis import (
     IMPROVING,
     NO_CLEAR_CHANGE,
     WORSENING,
@@ -19,7 +20,6 @@ from services.metrics.analysis import (
     proportion_difference_interval,
     rag_against,
 )
-from services.metrics.domain import Direction, Source, Unit
 from shared.rag import Rag
 
 AMBER, GREEN, RED = Rag.AMBER, Rag.GREEN, Rag.RED

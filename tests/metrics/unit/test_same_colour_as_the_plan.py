@@ -10,11 +10,11 @@ from services.actionplans import events as plan_events
 from services.actionplans.models import Plan, TargetVersion
 from services.actionplans.models import Target as PlanTarget
 from services.actionplans.service.live_status import trajectory
-from services.metrics import analysis
-from services.metrics.analysis_service import profile_of, target_for
-from services.metrics.handlers import keep_target
+from services.metrics.domain import analysis
 from services.metrics.models import Indicator
 from services.metrics.models import Target as MetricsTarget
+from services.metrics.service.analysis import profile_of, target_for
+from services.metrics.service.consumed import keep_target
 from shared.contracts.actionplans import TargetSetV1
 
 pytestmark = pytest.mark.unit

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.metrics import derived_repository as facts
 from services.metrics import repository
-from services.metrics.analysis_service import announce_derived_changes, announce_status_changes
 from services.metrics.models import ActionFact, ReferralFact, Target
+from services.metrics.repository import facts
+from services.metrics.service.analysis import announce_derived_changes, announce_status_changes
 from shared.consumer import EventHandler
 from shared.contracts import actionplans as plans
 from shared.contracts import referrals

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from services.metrics import analysis_service, derived, derived_repository, repository, service
+from services.metrics import repository
 from services.metrics.analysis_schemas import (
     AnalysisOut,
     ComparisonOut,
@@ -17,14 +17,18 @@ from services.metrics.analysis_schemas import (
     Scorecard,
     point_out,
 )
-from services.metrics.api import AreasDep, Reader, as_utc
+from services.metrics.api.observations import AreasDep, Reader, as_utc
 from services.metrics.domain import Granularity, period_label
+from services.metrics.repository import facts as derived_repository
 from services.metrics.schemas import (
     ReferralCount,
     ReferralCounts,
     TargetList,
     TargetOut,
 )
+from services.metrics.service import analysis as analysis_service
+from services.metrics.service import derived
+from services.metrics.service import observations as service
 from shared.app import SessionDep
 from shared.problems import NotFound, Unprocessable
 

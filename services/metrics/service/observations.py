@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.metrics import derived_repository, events, repository
-from services.metrics.analysis_service import announce_status_changes
+from services.metrics import events, repository
 from services.metrics.areas import Area
 from services.metrics.domain import (
     Frequency,
@@ -20,8 +19,9 @@ from services.metrics.domain import (
     check_observation,
     period_label,
 )
+from services.metrics.domain.observation_csv import parse_observations_csv
 from services.metrics.models import Indicator, Observation
-from services.metrics.observation_csv import parse_observations_csv
+from services.metrics.repository import facts as derived_repository
 from services.metrics.schemas import (
     ImportReport,
     IndicatorCreate,
@@ -30,6 +30,7 @@ from services.metrics.schemas import (
     ReferralCounts,
     RowError,
 )
+from services.metrics.service.analysis import announce_status_changes
 from shared.problems import Conflict, NotFound, Unprocessable
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.metrics import analysis, derived, events, repository
+from services.metrics import events, repository
 from services.metrics.analysis_schemas import (
     AnalysisOut,
     ComparisonItem,
@@ -19,9 +19,10 @@ from services.metrics.analysis_schemas import (
     target_out,
 )
 from services.metrics.areas import Area
-from services.metrics.domain import Direction, Granularity, Source, Unit
+from services.metrics.domain import Direction, Granularity, Source, Unit, analysis
 from services.metrics.models import Indicator, IndicatorStatus
 from services.metrics.models import Target as TargetRow
+from services.metrics.service import derived
 from shared.problems import NotFound
 
 SeriesMap = dict[tuple[str, str], list[analysis.Point]]

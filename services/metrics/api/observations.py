@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from services.metrics import service
 from services.metrics.areas import Area, load_areas
 from services.metrics.config import Settings
 from services.metrics.domain import ObservationInput, Source
@@ -21,6 +20,7 @@ from services.metrics.schemas import (
     ObservationOut,
     ObservationPage,
 )
+from services.metrics.service import observations as service
 from shared.app import RuntimeDep, SessionDep
 from shared.auth import Caller, require_scope
 from shared.problems import NotFound, Problem, Unprocessable
