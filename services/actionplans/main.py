@@ -12,8 +12,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from services.actionplans.api import router
 from services.actionplans.config import Settings
 from services.actionplans.models import OutboxEvent, ProcessedEvent
-from services.actionplans.overdue import OverdueChecker
 from services.actionplans.service.live_status import HANDLERS
+from services.actionplans.service.overdue import OverdueChecker
 from shared.app import ServiceSpec, create_service_app
 from shared.problems import problem_response
 
