@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.actionplans import domain, events, repository
 from services.actionplans.config import Settings
 from services.actionplans.models import Action, ActionNote, OutboxEvent, Plan
-from services.actionplans.pagination import PageOf, decode_created_cursor, page_by_creation
 from services.actionplans.schemas import (
     ActionCreate,
     ActionNoteCreate,
@@ -31,6 +30,7 @@ from services.actionplans.service.guards import (
 )
 from shared.auth import Caller
 from shared.outbox import add_event
+from shared.pagination import PageOf, decode_created_cursor, page_by_creation
 from shared.problems import NotFound, Unprocessable
 
 log = logging.getLogger(__name__)

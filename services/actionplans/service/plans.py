@@ -10,13 +10,6 @@ from services.actionplans import domain, events, repository
 from services.actionplans.config import Settings
 from services.actionplans.models import OutboxEvent, Plan, PlanHistory
 from services.actionplans.objectives import load_objectives
-from services.actionplans.pagination import (
-    PageOf,
-    decode_created_cursor,
-    decode_sequence_cursor,
-    page_by_creation,
-    page_by_sequence,
-)
 from services.actionplans.schemas import PlanCreate, PlanSummary, PlanUpdate, RagCounts
 from services.actionplans.service.guards import (
     changed_fields,
@@ -34,6 +27,13 @@ from services.actionplans.service.guards import (
 from shared.auth import Caller
 from shared.localities import load_localities
 from shared.outbox import add_event
+from shared.pagination import (
+    PageOf,
+    decode_created_cursor,
+    decode_sequence_cursor,
+    page_by_creation,
+    page_by_sequence,
+)
 from shared.problems import NotFound, Unprocessable
 
 

@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.actionplans import domain, events, repository
 from services.actionplans.models import OutboxEvent, Review, Target, TargetVersion
-from services.actionplans.pagination import PageOf, decode_created_cursor, page_by_creation
 from services.actionplans.schemas import ReviewCreate, TargetSnapshot
 from services.actionplans.service.guards import (
     plan_or_404,
@@ -18,6 +17,7 @@ from services.actionplans.service.guards import (
 from services.actionplans.service.live_status import trajectory
 from shared.auth import Caller
 from shared.outbox import add_event
+from shared.pagination import PageOf, decode_created_cursor, page_by_creation
 from shared.problems import NotFound
 
 

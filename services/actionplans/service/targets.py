@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.actionplans import domain, events, repository
 from services.actionplans.models import OutboxEvent, Plan, Target, TargetVersion
-from services.actionplans.pagination import PageOf, decode_created_cursor, page_by_creation
 from services.actionplans.schemas import (
     TargetCreate,
     TargetRead,
@@ -24,6 +23,7 @@ from services.actionplans.service.guards import (
 from services.actionplans.service.live_status import refresh_target, trajectory
 from shared.auth import Caller
 from shared.outbox import add_event
+from shared.pagination import PageOf, decode_created_cursor, page_by_creation
 from shared.problems import NotFound, Unprocessable
 
 

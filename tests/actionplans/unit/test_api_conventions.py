@@ -3,7 +3,7 @@
 import pytest
 
 from services.actionplans.api.http import expected_version
-from services.actionplans.pagination import (
+from shared.pagination import (
     InvalidCursor,
     decode_created_cursor,
     decode_sequence_cursor,

@@ -1,4 +1,9 @@
-"""Opaque cursors for keyset pagination: a page ends at a (created_at, id) or a sequence number."""
+"""Opaque cursors for keyset pagination, one codec and one error for every service.
+
+A page ends at a (timestamp, id), e.g. (created_at, id), or at a sequence number; the cursor
+is that key, base64url-encoded JSON. A cursor this API did not issue is a 400 problem naming
+the `cursor` parameter, in every service.
+"""
 
 import base64
 import binascii
@@ -33,7 +38,7 @@ def decode_cursor(cursor: str, length: int) -> list[str | int]:
 
 
 def decode_created_cursor(cursor: str | None) -> tuple[datetime, str] | None:
-    """A cursor of a list ordered by creation: (created_at, id) of the last item seen."""
+    """A cursor of a list ordered by a timestamp and id: (created_at, id) of the last item seen."""
     if cursor is None:
         return None
     created_at, item_id = decode_cursor(cursor, 2)
