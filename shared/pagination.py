@@ -7,6 +7,7 @@ the `cursor` parameter, in every service.
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -58,6 +59,16 @@ def decode_sequence_cursor(cursor: str | None) -> int | None:
     return seq
 
 
+def decode_key_cursor(cursor: str | None) -> str | None:
+    """A cursor of a list ordered by one text key (e.g. an indicator code): the last key seen."""
+    if cursor is None:
+        return None
+    (key,) = decode_cursor(cursor, 1)
+    if not isinstance(key, str):
+        raise _invalid()
+    return key
+
+
 def _invalid() -> InvalidCursor:
     return InvalidCursor(
         "The cursor is not one this service issued; pass `next_cursor` from the previous page.",
@@ -79,6 +90,13 @@ def page_by_creation(rows: list[Any], limit: int) -> PageOf[Any]:
         return PageOf(rows, None)
     last = rows[limit - 1]
     return PageOf(rows[:limit], encode_cursor(last.created_at.isoformat(), last.id))
+
+
+def page_by_key(rows: list[Any], limit: int, key: Callable[[Any], str | int]) -> PageOf[Any]:
+    """Cut `limit + 1` rows ordered by `key(row)` into a page and a next cursor."""
+    if len(rows) <= limit:
+        return PageOf(rows, None)
+    return PageOf(rows[:limit], encode_cursor(key(rows[limit - 1])))
 
 
 def page_by_sequence(rows: list[Any], limit: int) -> PageOf[Any]:

@@ -70,16 +70,14 @@ async def create_indicator(
 async def list_indicators(
     session: SessionDep,
     caller: Reader,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Limit = 100,
     source: Source | None = None,
 ) -> IndicatorPage:
     """Indicator definitions by code, a page at a time (pass `next_cursor` back as `cursor`)."""
-    rows, next_cursor = await service.list_indicators(
-        session, cursor=cursor, limit=limit, source=source
-    )
+    page = await service.list_indicators(session, cursor=cursor, limit=limit, source=source)
     return IndicatorPage(
-        items=[IndicatorOut.model_validate(r) for r in rows], next_cursor=next_cursor
+        items=[IndicatorOut.model_validate(r) for r in page.items], next_cursor=page.next_cursor
     )
 
 
@@ -168,24 +166,21 @@ async def list_observations(
     area: Annotated[str | None, Query(max_length=32)] = None,
     as_of: Annotated[datetime | None, Query(description="values as known at this time")] = None,
     include_revisions: bool = False,
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Limit = 100,
 ) -> ObservationPage:
     """Observations (current values, or as known at `as_of`), a page at a time."""
-    rows = await service.list_observations(
+    page = await service.list_observations(
         session,
         indicator_code=indicator,
         area_code=area,
         as_of=as_utc(as_of),
         include_revisions=include_revisions,
-        after_id=cursor,
-        limit=limit + 1,
+        cursor=cursor,
+        limit=limit,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
     return ObservationPage(
-        items=[ObservationOut.model_validate(r) for r in rows],
-        next_cursor=str(rows[-1].id) if more and rows else None,
+        items=[ObservationOut.model_validate(r) for r in page.items], next_cursor=page.next_cursor
     )
 
 

@@ -31,6 +31,7 @@ from services.metrics.schemas import (
     RowError,
 )
 from services.metrics.service.analysis import announce_status_changes
+from shared.pagination import PageOf, decode_key_cursor, decode_sequence_cursor, page_by_key
 from shared.problems import Conflict, NotFound, Unprocessable
 
 
@@ -62,13 +63,14 @@ async def get_indicator(session: AsyncSession, code: str) -> Indicator:
 
 async def list_indicators(
     session: AsyncSession, *, cursor: str | None, limit: int, source: Source | None
-) -> tuple[Sequence[Indicator], str | None]:
-    rows = await repository.list_indicators(
-        session, after=cursor, limit=limit + 1, source=source.value if source else None
-    )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1].code if more and rows else None)
+) -> PageOf[Indicator]:
+    """Indicators by code, one page; `cursor` is the previous page's `next_cursor`."""
+    after = decode_key_cursor(cursor)
+    async with session.begin():
+        rows = await repository.list_indicators(
+            session, after=after, limit=limit + 1, source=source.value if source else None
+        )
+    return page_by_key(list(rows), limit, key=lambda indicator: indicator.code)
 
 
 async def update_indicator(session: AsyncSession, code: str, request: IndicatorUpdate) -> Indicator:
@@ -268,15 +270,19 @@ async def list_observations(
     area_code: str | None,
     as_of: datetime | None,
     include_revisions: bool,
-    after_id: int | None,
+    cursor: str | None,
     limit: int,
-) -> Sequence[Observation]:
-    return await repository.list_observations(
-        session,
-        indicator_code=indicator_code,
-        area_code=area_code,
-        as_of=as_of,
-        include_revisions=include_revisions,
-        after_id=after_id,
-        limit=limit,
-    )
+) -> PageOf[Observation]:
+    """Observations in id order, one page; `cursor` is the previous page's `next_cursor`."""
+    after_id = decode_sequence_cursor(cursor)
+    async with session.begin():
+        rows = await repository.list_observations(
+            session,
+            indicator_code=indicator_code,
+            area_code=area_code,
+            as_of=as_of,
+            include_revisions=include_revisions,
+            after_id=after_id,
+            limit=limit + 1,
+        )
+    return page_by_key(list(rows), limit, key=lambda observation: observation.id)
