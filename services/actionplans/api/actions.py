@@ -4,13 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from services.actionplans.api.http import (
-    CursorQuery,
-    ExpectedVersion,
-    LimitQuery,
-    SettingsDep,
-    with_etag,
-)
+from services.actionplans.api.http import CursorQuery, LimitQuery, SettingsDep
 from services.actionplans.domain import ActionStatus
 from services.actionplans.schemas import (
     ActionCreate,
@@ -22,6 +16,7 @@ from services.actionplans.schemas import (
 from services.actionplans.service import actions
 from shared.app import SessionDep
 from shared.auth import Caller, require_scope
+from shared.etag import ExpectedVersion, set_etag
 
 router = APIRouter(prefix="/api/v1/action-plans/{plan_id}/actions", tags=["actions"])
 Reader = Annotated[Caller, require_scope("actionplans:read")]
@@ -41,7 +36,7 @@ async def create_action(
     action = await actions.create_action(
         session, settings=settings, caller=caller, plan_id=plan_id, request=body
     )
-    with_etag(response, action.version)
+    set_etag(response, action.version)
     response.headers["Location"] = f"/api/v1/action-plans/{plan_id}/actions/{action.id}"
     return action
 
@@ -85,7 +80,7 @@ async def get_action(
     action = await actions.get_action(
         session, settings=settings, plan_id=plan_id, action_id=action_id
     )
-    with_etag(response, action.version)
+    set_etag(response, action.version)
     return action
 
 
@@ -110,7 +105,7 @@ async def update_action(
         expected_version=expected,
         request=body,
     )
-    with_etag(response, action.version)
+    set_etag(response, action.version)
     return action
 
 
@@ -133,5 +128,5 @@ async def add_note(
         action_id=action_id,
         request=body,
     )
-    with_etag(response, action.version)
+    set_etag(response, action.version)
     return action

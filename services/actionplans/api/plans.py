@@ -5,13 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from services.actionplans import repository
-from services.actionplans.api.http import (
-    CursorQuery,
-    ExpectedVersion,
-    LimitQuery,
-    SettingsDep,
-    with_etag,
-)
+from services.actionplans.api.http import CursorQuery, LimitQuery, SettingsDep
 from services.actionplans.domain import PlanStatus
 from services.actionplans.objectives import load_objectives
 from services.actionplans.schemas import (
@@ -27,6 +21,7 @@ from services.actionplans.schemas import (
 from services.actionplans.service import plans
 from shared.app import SessionDep
 from shared.auth import Caller, require_scope
+from shared.etag import ExpectedVersion, set_etag
 
 router = APIRouter(prefix="/api/v1", tags=["action plans"])
 Reader = Annotated[Caller, require_scope("actionplans:read")]
@@ -50,7 +45,7 @@ async def create_plan(
 ) -> PlanRead:
     """Create an action plan for a locality, with its lead and working group."""
     plan = await plans.create_plan(session, settings=settings, caller=caller, request=body)
-    with_etag(response, plan.version)
+    set_etag(response, plan.version)
     response.headers["Location"] = f"/api/v1/action-plans/{plan.id}"
     return PlanRead.model_validate(plan)
 
@@ -85,7 +80,7 @@ async def get_plan(
 ) -> PlanRead:
     """Read one action plan; its ETag goes in If-Match when you change it."""
     plan = await plans.get_plan(session, plan_id=plan_id)
-    with_etag(response, plan.version)
+    set_etag(response, plan.version)
     return PlanRead.model_validate(plan)
 
 
@@ -108,7 +103,7 @@ async def update_plan(
         expected_version=expected,
         request=body,
     )
-    with_etag(response, plan.version)
+    set_etag(response, plan.version)
     return PlanRead.model_validate(plan)
 
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response, status
 
-from services.actionplans.api.http import CursorQuery, ExpectedVersion, LimitQuery, with_etag
+from services.actionplans.api.http import CursorQuery, LimitQuery
 from services.actionplans.schemas import (
     Page,
     TargetCreate,
@@ -15,6 +15,7 @@ from services.actionplans.schemas import (
 from services.actionplans.service import targets
 from shared.app import SessionDep
 from shared.auth import Caller, require_scope
+from shared.etag import ExpectedVersion, set_etag
 
 router = APIRouter(prefix="/api/v1/action-plans/{plan_id}/targets", tags=["targets"])
 Reader = Annotated[Caller, require_scope("actionplans:read")]
@@ -27,7 +28,7 @@ async def set_target(
 ) -> TargetRead:
     """Set a SMART target on a PMF indicator: baseline, target value and date, amber tolerance."""
     target = await targets.set_target(session, caller=caller, plan_id=plan_id, request=body)
-    with_etag(response, target.version)
+    set_etag(response, target.version)
     response.headers["Location"] = f"/api/v1/action-plans/{plan_id}/targets/{target.id}"
     return target
 
@@ -51,7 +52,7 @@ async def get_target(
 ) -> TargetRead:
     """Read one target; its ETag goes in If-Match when you re-baseline it."""
     target = await targets.get_target(session, plan_id=plan_id, target_id=target_id)
-    with_etag(response, target.version)
+    set_etag(response, target.version)
     return target
 
 
@@ -76,7 +77,7 @@ async def rebaseline_target(
         expected_version=expected,
         request=body,
     )
-    with_etag(response, target.version)
+    set_etag(response, target.version)
     return target
 
 

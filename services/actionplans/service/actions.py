@@ -20,7 +20,6 @@ from services.actionplans.schemas import (
 from services.actionplans.service.guards import (
     changed_fields,
     ensure_transition,
-    ensure_version,
     local_today,
     plan_or_404,
     plan_to_change,
@@ -29,6 +28,7 @@ from services.actionplans.service.guards import (
     utcnow,
 )
 from shared.auth import Caller
+from shared.etag import ensure_version
 from shared.outbox import add_event
 from shared.pagination import PageOf, decode_created_cursor, page_by_creation
 from shared.problems import NotFound, Unprocessable

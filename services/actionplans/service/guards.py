@@ -12,7 +12,7 @@ from services.actionplans import domain, repository
 from services.actionplans.models import Plan, PlanHistory
 from shared.auth import Caller
 from shared.localities import load_localities
-from shared.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from shared.problems import Conflict, Forbidden, NotFound, Unprocessable
 
 
 def utcnow() -> datetime:
@@ -55,15 +55,6 @@ def ensure_open(plan: Plan) -> None:
         raise Conflict("The plan is closed; set its status to active to change it.")
 
 
-def ensure_version(current: int, expected: int | None) -> None:
-    """Refuse an update made against a version the caller did not see (None: `If-Match: *`)."""
-    if expected is not None and current != expected:
-        raise PreconditionFailed(
-            "The resource changed since you read it; read it again and retry with its ETag.",
-            current_etag=etag(current),
-        )
-
-
 def ensure_transition(check: Callable[[str, str], None], current: str, requested: str) -> None:
     """Run a lifecycle check; a refused change is a 409 that lists the allowed ones."""
     try:
@@ -79,10 +70,6 @@ def reject_nulls(updates: dict[str, Any], fields: Iterable[str]) -> None:
             raise Unprocessable(
                 f"'{field}' cannot be null.", errors=[{"field": field, "message": "cannot be null"}]
             )
-
-
-def etag(version: int) -> str:
-    return f'"{version}"'
 
 
 def ensure_locality(locality_file: Any, code: str, field: str = "locality_code") -> None:

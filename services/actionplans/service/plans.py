@@ -17,7 +17,6 @@ from services.actionplans.service.guards import (
     ensure_known_codes,
     ensure_locality,
     ensure_transition,
-    ensure_version,
     local_today,
     plan_or_404,
     record_change,
@@ -25,6 +24,7 @@ from services.actionplans.service.guards import (
     utcnow,
 )
 from shared.auth import Caller
+from shared.etag import ensure_version
 from shared.localities import load_localities
 from shared.outbox import add_event
 from shared.pagination import (

@@ -14,7 +14,6 @@ from services.actionplans.schemas import (
     TargetVersionRead,
 )
 from services.actionplans.service.guards import (
-    ensure_version,
     plan_or_404,
     plan_to_change,
     record_change,
@@ -22,6 +21,7 @@ from services.actionplans.service.guards import (
 )
 from services.actionplans.service.live_status import refresh_target, trajectory
 from shared.auth import Caller
+from shared.etag import ensure_version
 from shared.outbox import add_event
 from shared.pagination import PageOf, decode_created_cursor, page_by_creation
 from shared.problems import NotFound, Unprocessable

@@ -8,7 +8,7 @@ from fastapi import Depends, Header, Query, Request, Response
 
 from services.referrals.config import Settings
 from services.referrals.models import Referral
-from services.referrals.service.access import etag
+from shared.etag import etag
 
 
 def get_settings(request: Request) -> Settings:
@@ -55,4 +55,4 @@ IfMatch = Annotated[
 
 
 def set_etag(response: Response, referral: Referral) -> None:
-    response.headers["ETag"] = etag(referral)
+    response.headers["ETag"] = etag(referral.version)

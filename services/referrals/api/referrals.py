@@ -18,9 +18,9 @@ from services.referrals.schemas import (
     ReferralRead,
 )
 from services.referrals.service import intake, overdue, reading
-from services.referrals.service.access import etag_for
 from shared.app import SessionDep
 from shared.auth import Caller, require_scope
+from shared.etag import etag
 
 router = APIRouter(prefix="/api/v1", tags=["referrals"])
 
@@ -67,7 +67,7 @@ async def create_referral(
     )
     headers = {
         "Location": f"/api/v1/referrals/{outcome.referral_id}",
-        "ETag": etag_for(outcome.referral_id, outcome.body["version"]),
+        "ETag": etag(outcome.body["version"]),
     }
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
