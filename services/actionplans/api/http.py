@@ -3,16 +3,12 @@ handling is shared: shared/etag.py)."""
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Query
 
 from services.actionplans.config import Settings
+from shared.app import SettingsDep as SharedSettingsDep
 
-
-def get_settings(request: Request) -> Settings:
-    return request.app.state.runtime.settings
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = SharedSettingsDep[Settings]
 CursorQuery = Annotated[
     str | None, Query(description="`next_cursor` of the previous page; omit for the first.")
 ]

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from services.metrics import repository
 from services.metrics.analysis_schemas import (
     AnalysisOut,
     ComparisonOut,
@@ -19,7 +18,6 @@ from services.metrics.analysis_schemas import (
 )
 from services.metrics.api.observations import AreasDep, Reader, as_utc
 from services.metrics.domain import Granularity, period_label
-from services.metrics.repository import facts as derived_repository
 from services.metrics.schemas import (
     ReferralCount,
     ReferralCounts,
@@ -86,8 +84,7 @@ async def list_targets(
     area: Annotated[str | None, Query(max_length=32)] = None,
 ) -> TargetList:
     """Targets set on this indicator by action plans (the latest version of each)."""
-    await service.get_indicator(session, code)
-    rows = await repository.list_targets(session, indicator_code=code, area_code=area)
+    rows = await service.list_targets(session, indicator_code=code, area_code=area)
     return TargetList(items=[TargetOut.model_validate(r) for r in rows])
 
 
@@ -148,9 +145,12 @@ async def referrals_received(
 ) -> ReferralCounts:
     """Referrals received per locality (in total, or per week, month or quarter)."""
     if granularity is None:
-        return await service.count_referrals_received(session, locality_code=locality)
-    rows = await derived_repository.referrals_received(
-        session, granularity, [locality] if locality else None
+        totals = await service.count_referrals_received(session, locality_code=locality)
+        return ReferralCounts(
+            items=[ReferralCount(locality_code=c, referrals_received=n) for c, n in totals]
+        )
+    rows = await service.referrals_received_per_period(
+        session, granularity=granularity, locality_code=locality
     )
     return ReferralCounts(
         items=[

@@ -21,7 +21,8 @@ from services.metrics.schemas import (
     ObservationPage,
 )
 from services.metrics.service import observations as service
-from shared.app import RuntimeDep, SessionDep
+from shared.app import SessionDep
+from shared.app import SettingsDep as SharedSettingsDep
 from shared.auth import Caller, require_scope
 from shared.problems import NotFound, Problem, Unprocessable
 
@@ -32,9 +33,10 @@ Writer = Annotated[Caller, require_scope("metrics:write")]
 Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
 
 
-def get_areas(runtime: RuntimeDep) -> dict[str, Area]:
-    settings = runtime.settings
-    assert isinstance(settings, Settings)
+SettingsDep = SharedSettingsDep[Settings]
+
+
+def get_areas(settings: SettingsDep) -> dict[str, Area]:
     return load_areas(settings.areas_file, settings.localities_file)
 
 
@@ -137,15 +139,13 @@ async def import_observations(
     session: SessionDep,
     caller: Writer,
     areas: AreasDep,
-    runtime: RuntimeDep,
+    settings: SettingsDep,
     dry_run: Annotated[bool, Query(description="check and count, write nothing")] = False,
 ) -> ImportReport:
     """Import observations from CSV (text/csv): all rows or none; dry_run only checks."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type not in ("text/csv", "application/csv"):
         raise UnsupportedMediaType("Send the file as text/csv.", field="content-type")
-    settings = runtime.settings
-    assert isinstance(settings, Settings)
     body = await request.body()
     if len(body) > settings.import_max_bytes:
         raise PayloadTooLarge(f"The file is larger than {settings.import_max_bytes} bytes.")

@@ -11,6 +11,7 @@ from services.metrics import events, repository
 from services.metrics.areas import Area
 from services.metrics.domain import (
     Frequency,
+    Granularity,
     IndicatorRules,
     InvalidObservation,
     ObservationInput,
@@ -20,14 +21,13 @@ from services.metrics.domain import (
     period_label,
 )
 from services.metrics.domain.observation_csv import parse_observations_csv
-from services.metrics.models import Indicator, Observation
+from services.metrics.models import Indicator, Observation, Target
 from services.metrics.repository import facts as derived_repository
+from services.metrics.repository.facts import DerivedRow
 from services.metrics.schemas import (
     ImportReport,
     IndicatorCreate,
     IndicatorUpdate,
-    ReferralCount,
-    ReferralCounts,
     RowError,
 )
 from services.metrics.service.analysis import announce_status_changes
@@ -256,11 +256,35 @@ async def get_observation(session: AsyncSession, observation_id: int) -> Observa
 
 async def count_referrals_received(
     session: AsyncSession, *, locality_code: str | None
-) -> ReferralCounts:
-    rows = await derived_repository.referral_totals(session, locality_code)
-    return ReferralCounts(
-        items=[ReferralCount(locality_code=c, referrals_received=n) for c, n in rows]
-    )
+) -> list[tuple[str, int]]:
+    """(locality, referrals received) in total, from the referral facts."""
+    async with session.begin():
+        return list(await derived_repository.referral_totals(session, locality_code))
+
+
+async def referrals_received_per_period(
+    session: AsyncSession, *, granularity: Granularity, locality_code: str | None
+) -> list[DerivedRow]:
+    """Referrals received per locality and week, month or quarter."""
+    async with session.begin():
+        return list(
+            await derived_repository.referrals_received(
+                session, granularity, [locality_code] if locality_code else None
+            )
+        )
+
+
+async def list_targets(
+    session: AsyncSession, *, indicator_code: str, area_code: str | None
+) -> Sequence[Target]:
+    """Targets set on an indicator by action plans (the latest version of each); 404 without
+    the indicator."""
+    async with session.begin():
+        if await repository.get_indicator(session, indicator_code) is None:
+            raise NotFound(f"No indicator '{indicator_code}'.", field="code")
+        return await repository.list_targets(
+            session, indicator_code=indicator_code, area_code=area_code
+        )
 
 
 async def list_observations(
