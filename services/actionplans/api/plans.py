@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from services.actionplans import repository
+from services.actionplans import domain
 from services.actionplans.api.http import CursorQuery, LimitQuery, SettingsDep
 from services.actionplans.domain import PlanStatus
 from services.actionplans.objectives import load_objectives
@@ -62,7 +62,7 @@ async def list_plans(
     limit: LimitQuery = 50,
 ) -> Page[PlanRead]:
     """List action plans, oldest first, filtered by locality, status, lead or objective."""
-    where = repository.PlanFilter(
+    where = domain.PlanFilter(
         locality_code=locality,
         status=status.value if status else None,
         lead_organisation=lead_organisation,
@@ -139,7 +139,7 @@ async def locality_summary(
         session,
         settings=settings,
         locality_code=code,
-        where=repository.PlanFilter(
+        where=domain.PlanFilter(
             status=status.value if status else None,
             lead_organisation=lead_organisation,
             objective_code=objective,

@@ -164,3 +164,13 @@ def supersedes(new: ObservationPoint, known: ObservationPoint | None) -> bool:
     if new.period_end != known.period_end:
         return new.period_end > known.period_end
     return new.revision >= known.revision
+
+
+@dataclass(frozen=True, slots=True)
+class PlanFilter:
+    """Which plans a list asks for (all when every field is None)."""
+
+    locality_code: str | None = None
+    status: str | None = None
+    lead_organisation: str | None = None
+    objective_code: str | None = None

@@ -95,7 +95,7 @@ async def get_plan(session: AsyncSession, *, plan_id: str) -> Plan:
 
 
 async def list_plans(
-    session: AsyncSession, *, where: repository.PlanFilter, cursor: str | None, limit: int
+    session: AsyncSession, *, where: domain.PlanFilter, cursor: str | None, limit: int
 ) -> PageOf[Plan]:
     rows = await repository.list_plans(session, where, decode_created_cursor(cursor), limit)
     return page_by_creation(rows, limit)
@@ -194,7 +194,7 @@ async def locality_summary(
     *,
     settings: Settings,
     locality_code: str,
-    where: repository.PlanFilter,
+    where: domain.PlanFilter,
     cursor: str | None,
     limit: int,
 ) -> PageOf[PlanSummary]:

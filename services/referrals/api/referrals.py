@@ -8,9 +8,8 @@ from fastapi.responses import JSONResponse
 
 from services.referrals.api import shapes
 from services.referrals.api.deps import NowDep, PurposeDep, SettingsDep, set_etag
-from services.referrals.domain import ReferralStatus, Track
+from services.referrals.domain import ReferralFilters, ReferralStatus, Track
 from services.referrals.models import Referral
-from services.referrals.repository import ReferralFilters
 from services.referrals.schemas import (
     OverdueCheckResult,
     ReferralCreate,

@@ -5,6 +5,7 @@ The rules themselves live in submodules by concept: `lifecycle` (the state machi
 `sharing` (who may see a referral) and `repeats` (repeat demand).
 """
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -92,3 +93,16 @@ def format_reference(locality_code: str, year: int, number: int) -> str:
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class ReferralFilters:
+    """Which referrals a list asks for (all when every field is None)."""
+
+    locality_code: str | None = None
+    status: str | None = None
+    track: str | None = None
+    category_code: str | None = None
+    overdue: bool | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals import repository
 from services.referrals.config import Settings
-from services.referrals.domain import as_utc
+from services.referrals.domain import ReferralFilters, as_utc
 from services.referrals.models import (
     AuditRecord,
     CaseNote,
@@ -18,7 +18,6 @@ from services.referrals.models import (
     Referral,
     ReferralShare,
 )
-from services.referrals.repository import ReferralFilters
 from services.referrals.service.access import audit_read, load_visible
 from shared.auth import Caller
 from shared.pagination import decode_created_cursor, decode_sequence_cursor, encode_cursor
