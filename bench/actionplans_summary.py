@@ -99,6 +99,7 @@ async def main() -> None:
             async with sessions() as session:
                 await plans.locality_summary(
                     session,
+                    now=datetime.now(UTC),
                     settings=settings,
                     locality_code="NP",
                     where=domain.PlanFilter(),

@@ -16,6 +16,7 @@ from services.actionplans.schemas import (
 from services.actionplans.service import actions
 from shared.app import SessionDep
 from shared.auth import Caller, require_scope
+from shared.clock import NowDep
 from shared.etag import ExpectedVersion, set_etag
 
 router = APIRouter(prefix="/api/v1/action-plans/{plan_id}/actions", tags=["actions"])
@@ -29,12 +30,13 @@ async def create_action(
     body: ActionCreate,
     response: Response,
     session: SessionDep,
+    now: NowDep,
     settings: SettingsDep,
     caller: Writer,
 ) -> ActionRead:
     """Add an action: what, which organisation owns it, by when, and the referrals it deals with."""
     action = await actions.create_action(
-        session, settings=settings, caller=caller, plan_id=plan_id, request=body
+        session, now=now, settings=settings, caller=caller, plan_id=plan_id, request=body
     )
     set_etag(response, action.version)
     response.headers["Location"] = f"/api/v1/action-plans/{plan_id}/actions/{action.id}"
@@ -45,6 +47,7 @@ async def create_action(
 async def list_actions(
     plan_id: str,
     session: SessionDep,
+    now: NowDep,
     settings: SettingsDep,
     caller: Reader,
     status: ActionStatus | None = None,
@@ -56,6 +59,7 @@ async def list_actions(
     """A plan's actions, oldest first, filtered by status, owner or overdue."""
     page = await actions.list_actions(
         session,
+        now=now,
         settings=settings,
         plan_id=plan_id,
         status=status.value if status else None,
@@ -73,12 +77,13 @@ async def get_action(
     action_id: str,
     response: Response,
     session: SessionDep,
+    now: NowDep,
     settings: SettingsDep,
     caller: Reader,
 ) -> ActionRead:
     """Read one action with its progress notes."""
     action = await actions.get_action(
-        session, settings=settings, plan_id=plan_id, action_id=action_id
+        session, now=now, settings=settings, plan_id=plan_id, action_id=action_id
     )
     set_etag(response, action.version)
     return action
@@ -91,6 +96,7 @@ async def update_action(
     body: ActionUpdate,
     response: Response,
     session: SessionDep,
+    now: NowDep,
     settings: SettingsDep,
     caller: Writer,
     expected: ExpectedVersion,
@@ -98,6 +104,7 @@ async def update_action(
     """Change an action (status follows its lifecycle); If-Match carries the ETag you read."""
     action = await actions.update_action(
         session,
+        now=now,
         settings=settings,
         caller=caller,
         plan_id=plan_id,
@@ -116,12 +123,14 @@ async def add_note(
     body: ActionNoteCreate,
     response: Response,
     session: SessionDep,
+    now: NowDep,
     settings: SettingsDep,
     caller: Writer,
 ) -> ActionRead:
     """Add a progress note to an action."""
     action = await actions.add_note(
         session,
+        now=now,
         settings=settings,
         caller=caller,
         plan_id=plan_id,

@@ -21,6 +21,7 @@ from services.actionplans.schemas import (
 from services.actionplans.service import plans
 from shared.app import SessionDep
 from shared.auth import Caller, require_scope
+from shared.clock import NowDep
 from shared.etag import ExpectedVersion, set_etag
 
 router = APIRouter(prefix="/api/v1", tags=["action plans"])
@@ -40,11 +41,12 @@ async def create_plan(
     body: PlanCreate,
     response: Response,
     session: SessionDep,
+    now: NowDep,
     settings: SettingsDep,
     caller: Writer,
 ) -> PlanRead:
     """Create an action plan for a locality, with its lead and working group."""
-    plan = await plans.create_plan(session, settings=settings, caller=caller, request=body)
+    plan = await plans.create_plan(session, now=now, settings=settings, caller=caller, request=body)
     set_etag(response, plan.version)
     response.headers["Location"] = f"/api/v1/action-plans/{plan.id}"
     return PlanRead.model_validate(plan)
@@ -90,6 +92,7 @@ async def update_plan(
     body: PlanUpdate,
     response: Response,
     session: SessionDep,
+    now: NowDep,
     settings: SettingsDep,
     caller: Writer,
     expected: ExpectedVersion,
@@ -97,6 +100,7 @@ async def update_plan(
     """Change a plan (lead and member organisations only); status: draft -> active -> closed."""
     plan = await plans.update_plan(
         session,
+        now=now,
         settings=settings,
         caller=caller,
         plan_id=plan_id,
@@ -126,6 +130,7 @@ async def plan_history(
 async def locality_summary(
     code: str,
     session: SessionDep,
+    now: NowDep,
     settings: SettingsDep,
     caller: Reader,
     status: PlanStatus | None = None,
@@ -137,6 +142,7 @@ async def locality_summary(
     """Every plan of a locality: lead, RAG counts of its targets, overdue actions, next review."""
     page = await plans.locality_summary(
         session,
+        now=now,
         settings=settings,
         locality_code=code,
         where=domain.PlanFilter(

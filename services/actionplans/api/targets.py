@@ -15,6 +15,7 @@ from services.actionplans.schemas import (
 from services.actionplans.service import targets
 from shared.app import SessionDep
 from shared.auth import Caller, require_scope
+from shared.clock import NowDep
 from shared.etag import ExpectedVersion, set_etag
 
 router = APIRouter(prefix="/api/v1/action-plans/{plan_id}/targets", tags=["targets"])
@@ -24,10 +25,17 @@ Writer = Annotated[Caller, require_scope("actionplans:write")]
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TargetRead)
 async def set_target(
-    plan_id: str, body: TargetCreate, response: Response, session: SessionDep, caller: Writer
+    plan_id: str,
+    body: TargetCreate,
+    response: Response,
+    session: SessionDep,
+    now: NowDep,
+    caller: Writer,
 ) -> TargetRead:
     """Set a SMART target on a PMF indicator: baseline, target value and date, amber tolerance."""
-    target = await targets.set_target(session, caller=caller, plan_id=plan_id, request=body)
+    target = await targets.set_target(
+        session, now=now, caller=caller, plan_id=plan_id, request=body
+    )
     set_etag(response, target.version)
     response.headers["Location"] = f"/api/v1/action-plans/{plan_id}/targets/{target.id}"
     return target
@@ -65,12 +73,14 @@ async def rebaseline_target(
     body: TargetRebaseline,
     response: Response,
     session: SessionDep,
+    now: NowDep,
     caller: Writer,
     expected: ExpectedVersion,
 ) -> TargetRead:
     """Re-baseline a target: a new version; earlier versions are kept and stay readable."""
     target = await targets.rebaseline_target(
         session,
+        now=now,
         caller=caller,
         plan_id=plan_id,
         target_id=target_id,

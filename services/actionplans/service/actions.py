@@ -3,7 +3,7 @@ periodic check that announces each action passing its due date once."""
 
 import logging
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,7 +25,6 @@ from services.actionplans.service.guards import (
     plan_to_change,
     record_change,
     reject_nulls,
-    utcnow,
 )
 from shared.auth import Caller
 from shared.etag import ensure_version
@@ -54,6 +53,7 @@ def _ensure_owner_in_group(plan: Plan, owner: str) -> None:
 async def create_action(
     session: AsyncSession,
     *,
+    now: datetime,
     settings: Settings,
     caller: Caller,
     plan_id: str,
@@ -62,7 +62,6 @@ async def create_action(
     async with session.begin():
         plan = await plan_to_change(session, plan_id, caller)
         _ensure_owner_in_group(plan, request.owner_organisation)
-        now = utcnow()
         action = Action(
             id=str(uuid.uuid4()),
             plan_id=plan.id,
@@ -86,12 +85,13 @@ async def create_action(
             details=request.model_dump(mode="json"),
         )
         add_event(session, OutboxEvent, events.action_created(plan, action, caller.organisation))
-    return action_read(action, local_today(settings.timezone))
+    return action_read(action, local_today(settings.timezone, now))
 
 
 async def update_action(
     session: AsyncSession,
     *,
+    now: datetime,
     settings: Settings,
     caller: Caller,
     plan_id: str,
@@ -117,7 +117,6 @@ async def update_action(
                 ensure_transition(domain.check_action_transition, action.status, updates["status"])
         changes = changed_fields(action, updates)
         if changes:
-            now = utcnow()
             action.updated_at = now
             record_change(
                 session,
@@ -136,12 +135,13 @@ async def update_action(
                         plan, action, previous_status, caller.organisation, now
                     ),
                 )
-    return action_read(action, local_today(settings.timezone))
+    return action_read(action, local_today(settings.timezone, now))
 
 
 async def add_note(
     session: AsyncSession,
     *,
+    now: datetime,
     settings: Settings,
     caller: Caller,
     plan_id: str,
@@ -152,7 +152,6 @@ async def add_note(
     async with session.begin():
         plan = await plan_to_change(session, plan_id, caller)
         action = await _action_or_404(session, plan_id, action_id)
-        now = utcnow()
         repository.add(
             session,
             ActionNote(
@@ -173,7 +172,9 @@ async def add_note(
             at=now,
             details={"text": request.text},
         )
-    return await get_action(session, settings=settings, plan_id=plan_id, action_id=action_id)
+    return await get_action(
+        session, now=now, settings=settings, plan_id=plan_id, action_id=action_id
+    )
 
 
 async def _action_or_404(session: AsyncSession, plan_id: str, action_id: str) -> Action:
@@ -184,12 +185,12 @@ async def _action_or_404(session: AsyncSession, plan_id: str, action_id: str) ->
 
 
 async def get_action(
-    session: AsyncSession, *, settings: Settings, plan_id: str, action_id: str
+    session: AsyncSession, *, now: datetime, settings: Settings, plan_id: str, action_id: str
 ) -> ActionRead:
     """One action with its progress notes."""
     action = await _action_or_404(session, plan_id, action_id)
     notes = await repository.notes_of(session, action.id)
-    read = action_read(action, local_today(settings.timezone))
+    read = action_read(action, local_today(settings.timezone, now))
     read.notes = [ActionNoteRead.model_validate(note) for note in notes]
     return read
 
@@ -197,6 +198,7 @@ async def get_action(
 async def list_actions(
     session: AsyncSession,
     *,
+    now: datetime,
     settings: Settings,
     plan_id: str,
     status: str | None,
@@ -206,7 +208,7 @@ async def list_actions(
     limit: int,
 ) -> PageOf[ActionRead]:
     await plan_or_404(session, plan_id)
-    today = local_today(settings.timezone)
+    today = local_today(settings.timezone, now)
     where = repository.ActionFilter(
         status=status, owner_organisation=owner_organisation, overdue_on=today if overdue else None
     )
@@ -234,7 +236,7 @@ def action_read(action: Action, today: date) -> ActionRead:
 
 
 async def announce_overdue_actions(
-    sessions: async_sessionmaker[AsyncSession], *, today: date, batch_size: int = 200
+    sessions: async_sessionmaker[AsyncSession], *, now: datetime, today: date, batch_size: int = 200
 ) -> int:
     """Emit `action.overdue` once per open action past its due date; returns how many now.
 
@@ -245,7 +247,6 @@ async def announce_overdue_actions(
     while True:
         async with sessions() as session, session.begin():
             due = await repository.actions_due_for_overdue_notice(session, today, batch_size)
-            now = utcnow()
             for action in due:
                 if not await repository.claim_overdue_notice(session, action.id, now):
                     continue

@@ -2,7 +2,7 @@
 the caller saw the current version, and the change goes into the plan's history."""
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,13 +15,9 @@ from shared.localities import load_localities
 from shared.problems import Conflict, Forbidden, NotFound, Unprocessable
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def local_today(timezone: str, now: datetime | None = None) -> date:
+def local_today(timezone: str, now: datetime) -> date:
     """Today's date where the councils are: due dates are calendar dates there."""
-    return (now or utcnow()).astimezone(ZoneInfo(timezone)).date()
+    return now.astimezone(ZoneInfo(timezone)).date()
 
 
 async def plan_or_404(session: AsyncSession, plan_id: str) -> Plan:

@@ -13,4 +13,6 @@ async def check_overdue_actions(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, now: datetime
 ) -> int:
     """One round: `action.overdue` for open actions due before today (in the service's zone)."""
-    return await announce_overdue_actions(sessions, today=local_today(settings.timezone, now))
+    return await announce_overdue_actions(
+        sessions, now=now, today=local_today(settings.timezone, now)
+    )

@@ -21,7 +21,6 @@ from services.actionplans.service.guards import (
     plan_or_404,
     record_change,
     reject_nulls,
-    utcnow,
 )
 from shared.auth import Caller
 from shared.etag import ensure_version
@@ -38,7 +37,7 @@ from shared.problems import NotFound, Unprocessable
 
 
 async def create_plan(
-    session: AsyncSession, *, settings: Settings, caller: Caller, request: PlanCreate
+    session: AsyncSession, *, now: datetime, settings: Settings, caller: Caller, request: PlanCreate
 ) -> Plan:
     """Create a plan; the creating organisation joins its working group if not already in it."""
     ensure_locality(settings.localities_file, request.locality_code)
@@ -53,7 +52,6 @@ async def create_plan(
     members = _members(request.lead_organisation, request.member_organisations)
     if caller.organisation != request.lead_organisation and caller.organisation not in members:
         members.append(caller.organisation)
-    now = utcnow()
     plan = Plan(
         id=str(uuid.uuid4()),
         title=request.title,
@@ -104,6 +102,7 @@ async def list_plans(
 async def update_plan(
     session: AsyncSession,
     *,
+    now: datetime,
     settings: Settings,
     caller: Caller,
     plan_id: str,
@@ -129,7 +128,6 @@ async def update_plan(
             updates["member_organisations"] = _members(
                 lead, updates.get("member_organisations", plan.member_organisations)
             )
-        now = utcnow()
         changes = changed_fields(plan, updates)
         if not changes:
             return plan
@@ -192,6 +190,7 @@ async def plan_history(
 async def locality_summary(
     session: AsyncSession,
     *,
+    now: datetime,
     settings: Settings,
     locality_code: str,
     where: domain.PlanFilter,
@@ -204,7 +203,7 @@ async def locality_summary(
     where = dataclasses.replace(where, locality_code=locality_code)
     page = await list_plans(session, where=where, cursor=cursor, limit=limit)
     plan_ids = [plan.id for plan in page.items]
-    today = local_today(settings.timezone)
+    today = local_today(settings.timezone, now)
     rags = await repository.rag_counts(session, plan_ids)
     actions = await repository.action_counts(session, plan_ids, today)
     items = [

@@ -17,7 +17,6 @@ from services.actionplans.service.guards import (
     plan_or_404,
     plan_to_change,
     record_change,
-    utcnow,
 )
 from services.actionplans.service.live_status import refresh_target, trajectory
 from shared.auth import Caller
@@ -28,7 +27,7 @@ from shared.problems import NotFound, Unprocessable
 
 
 async def set_target(
-    session: AsyncSession, *, caller: Caller, plan_id: str, request: TargetCreate
+    session: AsyncSession, *, now: datetime, caller: Caller, plan_id: str, request: TargetCreate
 ) -> TargetRead:
     """Add a measurable target to a plan; rated at once if the indicator already has data."""
     missing = domain.missing_target_fields(
@@ -48,7 +47,6 @@ async def set_target(
     async with session.begin():
         plan = await plan_to_change(session, plan_id, caller)
         direction, source = await _direction_of(session, indicator_code, request.desired_direction)
-        now = utcnow()
         target = Target(
             id=str(uuid.uuid4()),
             plan_id=plan.id,
@@ -153,6 +151,7 @@ async def _rate_and_announce(
 async def rebaseline_target(
     session: AsyncSession,
     *,
+    now: datetime,
     caller: Caller,
     plan_id: str,
     target_id: str,
@@ -166,7 +165,6 @@ async def rebaseline_target(
         ensure_version(target.version, expected_version)
         current = await repository.get_target_version(session, target.id, target.current_version)
         assert current is not None
-        now = utcnow()
         version = TargetVersion(
             target_id=target.id,
             version=current.version + 1,

@@ -24,6 +24,7 @@ from services.metrics.service import observations as service
 from shared.app import SessionDep
 from shared.app import SettingsDep as SharedSettingsDep
 from shared.auth import Caller, require_scope
+from shared.clock import NowDep
 from shared.problems import NotFound, Problem, Unprocessable
 
 router = APIRouter(prefix="/api/v1", tags=["metrics"])
@@ -60,10 +61,14 @@ def as_utc(moment: datetime | None) -> datetime | None:
 
 @router.post("/indicators", response_model=IndicatorOut, status_code=status.HTTP_201_CREATED)
 async def create_indicator(
-    request: IndicatorCreate, session: SessionDep, caller: Writer, response: Response
+    request: IndicatorCreate,
+    session: SessionDep,
+    now: NowDep,
+    caller: Writer,
+    response: Response,
 ) -> IndicatorOut:
     """Define an indicator (code, unit, desired direction, frequency, source)."""
-    indicator = await service.create_indicator(session, request)
+    indicator = await service.create_indicator(session, request, now=now)
     response.headers["Location"] = f"/api/v1/indicators/{indicator.code}"
     return IndicatorOut.model_validate(indicator)
 
@@ -91,10 +96,12 @@ async def get_indicator(code: str, session: SessionDep, caller: Reader) -> Indic
 
 @router.patch("/indicators/{code}", response_model=IndicatorOut)
 async def update_indicator(
-    code: str, request: IndicatorUpdate, session: SessionDep, caller: Writer
+    code: str, request: IndicatorUpdate, session: SessionDep, now: NowDep, caller: Writer
 ) -> IndicatorOut:
     """Change an indicator's name, description, direction, labels, target or tolerance."""
-    return IndicatorOut.model_validate(await service.update_indicator(session, code, request))
+    return IndicatorOut.model_validate(
+        await service.update_indicator(session, code, request, now=now)
+    )
 
 
 @router.delete("/indicators/{code}", status_code=status.HTTP_204_NO_CONTENT)
@@ -108,6 +115,7 @@ async def delete_indicator(code: str, session: SessionDep, caller: Writer) -> Re
 async def record_observation(
     request: ObservationCreate,
     session: SessionDep,
+    now: NowDep,
     caller: Writer,
     areas: AreasDep,
     response: Response,
@@ -118,6 +126,7 @@ async def record_observation(
         ObservationInput(**request.model_dump()),
         organisation=caller.organisation,
         areas=areas,
+        now=now,
     )
     if not changed:
         response.status_code = status.HTTP_200_OK
@@ -137,6 +146,7 @@ CSV_BODY = {
 async def import_observations(
     request: Request,
     session: SessionDep,
+    now: NowDep,
     caller: Writer,
     areas: AreasDep,
     settings: SettingsDep,
@@ -154,7 +164,7 @@ async def import_observations(
     except UnicodeDecodeError as error:
         raise Unprocessable("The file is not UTF-8 text.", field="body") from error
     return await service.import_observations(
-        session, text, organisation=caller.organisation, areas=areas, dry_run=dry_run
+        session, text, organisation=caller.organisation, areas=areas, dry_run=dry_run, now=now
     )
 
 

@@ -1,7 +1,7 @@
 """Use cases of the analysis: series, analysis, comparison, scorecard and status announcements."""
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,7 @@ from services.metrics.domain import Direction, Granularity, Source, Unit, analys
 from services.metrics.models import Indicator, IndicatorStatus
 from services.metrics.models import Target as TargetRow
 from services.metrics.service import derived
+from shared.clock import system_clock
 from shared.problems import NotFound
 
 SeriesMap = dict[tuple[str, str], list[analysis.Point]]
@@ -294,7 +295,8 @@ async def announce_status_changes(session: AsyncSession, pairs: Iterable[tuple[s
         session, area_codes=area_codes, indicator_codes=list(indicators)
     )
     announced = await repository.announced_statuses(session, wanted)
-    now, flips = datetime.now(UTC), 0
+    # Also run by the consumer, which has no request: the announcement is made now.
+    now, flips = system_clock(), 0
     for code, area in wanted:
         indicator = indicators.get(code)
         points = series.get((code, area), [])

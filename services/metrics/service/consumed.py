@@ -12,6 +12,7 @@ from services.metrics import repository
 from services.metrics.models import ActionFact, ReferralFact, Target
 from services.metrics.repository import facts
 from services.metrics.service.analysis import announce_derived_changes, announce_status_changes
+from shared.clock import system_clock
 from shared.consumer import EventHandler
 from shared.contracts import actionplans as plans
 from shared.contracts import referrals
@@ -35,7 +36,7 @@ async def _referral_fact(
             referral_id=payload.referral_id,
             locality_code=payload.locality_code,
             channel="unknown",
-            received_at=utc(received_at or datetime.now(UTC)),
+            received_at=utc(received_at or system_clock()),
         )
         session.add(fact)
     return fact

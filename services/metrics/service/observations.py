@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,11 +44,12 @@ def rules_of(indicator: Indicator) -> IndicatorRules:
     )
 
 
-async def create_indicator(session: AsyncSession, request: IndicatorCreate) -> Indicator:
+async def create_indicator(
+    session: AsyncSession, request: IndicatorCreate, *, now: datetime
+) -> Indicator:
     async with session.begin():
         if await repository.get_indicator(session, request.code) is not None:
             raise Conflict(f"Indicator '{request.code}' exists.", field="code")
-        now = datetime.now(UTC)
         indicator = Indicator(**request.model_dump(), created_at=now, updated_at=now)
         session.add(indicator)
     return indicator
@@ -73,7 +74,9 @@ async def list_indicators(
     return page_by_key(list(rows), limit, key=lambda indicator: indicator.code)
 
 
-async def update_indicator(session: AsyncSession, code: str, request: IndicatorUpdate) -> Indicator:
+async def update_indicator(
+    session: AsyncSession, code: str, request: IndicatorUpdate, *, now: datetime
+) -> Indicator:
     async with session.begin():
         indicator = await get_indicator(session, code)
         changes = request.model_dump(exclude_unset=True)
@@ -82,7 +85,7 @@ async def update_indicator(session: AsyncSession, code: str, request: IndicatorU
                 raise Unprocessable(f"'{field}' cannot be null.", field=field)
         for field, value in changes.items():
             setattr(indicator, field, value)
-        indicator.updated_at = datetime.now(UTC)
+        indicator.updated_at = now
         pairs = await _series_of_indicator(session, indicator)
         await announce_status_changes(session, pairs)  # a new direction or target may flip RAG
     return indicator
@@ -131,11 +134,11 @@ async def _record(
     organisation: str,
     *,
     write: bool,
+    now: datetime,
 ) -> RecordingOutcome:
     """Create, revise or leave each observation; a revision supersedes the current row."""
     keys = [(o.indicator_code, o.area_code, o.period_start) for o in observations]
     current = await repository.current_observations(session, keys)
-    now = datetime.now(UTC)
     outcome = RecordingOutcome([], [], [])
     for observation, key in zip(observations, keys, strict=True):
         indicator = indicators[observation.indicator_code]
@@ -188,6 +191,7 @@ async def record_observation(
     *,
     organisation: str,
     areas: dict[str, Area],
+    now: datetime,
 ) -> tuple[Observation, bool]:
     """Record one value; returns the current row and whether anything changed."""
     async with session.begin():
@@ -201,7 +205,7 @@ async def record_observation(
         except InvalidObservation as error:
             raise Unprocessable(error.reason, field=error.field) from error
         outcome = await _record(
-            session, [observation], {indicator.code: indicator}, organisation, write=True
+            session, [observation], {indicator.code: indicator}, organisation, write=True, now=now
         )
     if outcome.unchanged:
         return outcome.unchanged[0], False
@@ -215,6 +219,7 @@ async def import_observations(
     organisation: str,
     areas: dict[str, Area],
     dry_run: bool,
+    now: datetime,
 ) -> ImportReport:
     """All rows or none: any bad row refuses the whole file, naming every bad row."""
     async with session.begin():
@@ -236,6 +241,7 @@ async def import_observations(
             indicators,
             organisation,
             write=not dry_run and not errors,
+            now=now,
         )
     return ImportReport(
         dry_run=dry_run,

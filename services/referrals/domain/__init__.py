@@ -1,8 +1,9 @@
 """Referral rules: the vocabulary of a referral and its readable reference. No I/O here.
 
 The rules themselves live in submodules by concept: `lifecycle` (the state machine),
-`clocks` (working-day arithmetic), `triage` (suggestion rules), `taxonomy` (categories),
-`sharing` (who may see a referral) and `repeats` (repeat demand).
+`clocks` (working-day arithmetic), `triage` (suggestion rules, which count repeat demand),
+`taxonomy` (categories) and `sharing` (who may see a referral, and the keys that match a
+person or a place across referrals).
 """
 
 from dataclasses import dataclass
