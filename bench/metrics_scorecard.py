@@ -110,7 +110,7 @@ async def run(engine_name: str) -> None:
                 card = await analysis_service.scorecard(
                     session, locality_code="NP", areas=areas, as_of=None
                 )
-                return len(card.rows)
+                return len(card.lines)
 
         async def reference() -> int:
             async with sessions() as session:

@@ -14,7 +14,10 @@ from services.metrics.analysis_schemas import (
     DerivedSeries,
     DerivedSeriesList,
     Scorecard,
+    analysis_out,
+    comparison_out,
     point_out,
+    scorecard_out,
 )
 from services.metrics.api.observations import AreasDep, Reader, as_utc
 from services.metrics.domain import Granularity, period_label
@@ -51,9 +54,10 @@ async def analyse_indicator(
     as_of: AsOf = None,
 ) -> AnalysisOut:
     """Latest value, change since baseline and previous period, status, RAG and the series."""
-    return await analysis_service.analyse(
+    found = await analysis_service.analyse(
         session, indicator_code=code, area_code=area, areas=areas, as_of=as_utc(as_of)
     )
+    return analysis_out(found)
 
 
 @router.get("/indicators/{code}/comparison", response_model=ComparisonOut)
@@ -71,9 +75,10 @@ async def compare_areas(
     codes = list(dict.fromkeys(code for item in area for code in item.split(",") if code))
     if not 2 <= len(codes) <= 20:
         raise Unprocessable("Give between 2 and 20 areas.", field="area")
-    return await analysis_service.compare(
+    indicator, items = await analysis_service.compare(
         session, indicator_code=code, area_codes=codes, areas=areas, as_of=as_utc(as_of)
     )
+    return comparison_out(indicator, items)
 
 
 @router.get("/indicators/{code}/targets", response_model=TargetList)
@@ -102,8 +107,10 @@ async def locality_scorecard(
     as_of: AsOf = None,
 ) -> Response:
     """Every indicator for the locality: latest, baseline, change, status, RAG (JSON or CSV)."""
-    card = await analysis_service.scorecard(
-        session, locality_code=code, areas=areas, as_of=as_utc(as_of)
+    card = scorecard_out(
+        await analysis_service.scorecard(
+            session, locality_code=code, areas=areas, as_of=as_utc(as_of)
+        )
     )
     if "text/csv" in request.headers.get("accept", ""):
         return Response(
