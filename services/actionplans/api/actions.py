@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from services.actionplans.api.http import CursorQuery, LimitQuery, SettingsDep
+from services.actionplans.api.shapes import action_read
 from services.actionplans.domain import ActionStatus
 from services.actionplans.schemas import (
     ActionCreate,
@@ -14,6 +15,7 @@ from services.actionplans.schemas import (
     Page,
 )
 from services.actionplans.service import actions
+from services.actionplans.service.guards import local_today
 from shared.app import SessionDep
 from shared.auth import Caller, require_scope
 from shared.clock import NowDep
@@ -40,7 +42,7 @@ async def create_action(
     )
     set_etag(response, action.version)
     response.headers["Location"] = f"/api/v1/action-plans/{plan_id}/actions/{action.id}"
-    return action
+    return action_read(action, local_today(settings.timezone, now))
 
 
 @router.get("", response_model=Page[ActionRead])
@@ -68,7 +70,8 @@ async def list_actions(
         cursor=cursor,
         limit=limit,
     )
-    return Page(items=page.items, next_cursor=page.next_cursor)
+    today = local_today(settings.timezone, now)
+    return Page(items=[action_read(a, today) for a in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/{action_id}", response_model=ActionRead)
@@ -82,11 +85,11 @@ async def get_action(
     caller: Reader,
 ) -> ActionRead:
     """Read one action with its progress notes."""
-    action = await actions.get_action(
+    found = await actions.get_action(
         session, now=now, settings=settings, plan_id=plan_id, action_id=action_id
     )
-    set_etag(response, action.version)
-    return action
+    set_etag(response, found.action.version)
+    return action_read(found.action, local_today(settings.timezone, now), found.notes)
 
 
 @router.patch("/{action_id}", response_model=ActionRead)
@@ -113,7 +116,7 @@ async def update_action(
         request=body,
     )
     set_etag(response, action.version)
-    return action
+    return action_read(action, local_today(settings.timezone, now))
 
 
 @router.post("/{action_id}/notes", status_code=status.HTTP_201_CREATED, response_model=ActionRead)
@@ -128,7 +131,7 @@ async def add_note(
     caller: Writer,
 ) -> ActionRead:
     """Add a progress note to an action."""
-    action = await actions.add_note(
+    found = await actions.add_note(
         session,
         now=now,
         settings=settings,
@@ -137,5 +140,5 @@ async def add_note(
         action_id=action_id,
         request=body,
     )
-    set_etag(response, action.version)
-    return action
+    set_etag(response, found.action.version)
+    return action_read(found.action, local_today(settings.timezone, now), found.notes)

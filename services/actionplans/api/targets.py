@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Response, status
 
 from services.actionplans.api.http import CursorQuery, LimitQuery
+from services.actionplans.api.shapes import target_read
 from services.actionplans.schemas import (
     Page,
     TargetCreate,
@@ -33,12 +34,10 @@ async def set_target(
     caller: Writer,
 ) -> TargetRead:
     """Set a SMART target on a PMF indicator: baseline, target value and date, amber tolerance."""
-    target = await targets.set_target(
-        session, now=now, caller=caller, plan_id=plan_id, request=body
-    )
-    set_etag(response, target.version)
-    response.headers["Location"] = f"/api/v1/action-plans/{plan_id}/targets/{target.id}"
-    return target
+    state = await targets.set_target(session, now=now, caller=caller, plan_id=plan_id, request=body)
+    set_etag(response, state.target.version)
+    response.headers["Location"] = f"/api/v1/action-plans/{plan_id}/targets/{state.target.id}"
+    return target_read(state)
 
 
 @router.get("", response_model=Page[TargetRead])
@@ -51,7 +50,7 @@ async def list_targets(
 ) -> Page[TargetRead]:
     """A plan's targets with their current value, trajectory, RAG and trend."""
     page = await targets.list_targets(session, plan_id=plan_id, cursor=cursor, limit=limit)
-    return Page(items=page.items, next_cursor=page.next_cursor)
+    return Page(items=[target_read(state) for state in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/{target_id}", response_model=TargetRead)
@@ -59,9 +58,9 @@ async def get_target(
     plan_id: str, target_id: str, response: Response, session: SessionDep, caller: Reader
 ) -> TargetRead:
     """Read one target; its ETag goes in If-Match when you re-baseline it."""
-    target = await targets.get_target(session, plan_id=plan_id, target_id=target_id)
-    set_etag(response, target.version)
-    return target
+    state = await targets.get_target(session, plan_id=plan_id, target_id=target_id)
+    set_etag(response, state.target.version)
+    return target_read(state)
 
 
 @router.post(
@@ -78,7 +77,7 @@ async def rebaseline_target(
     expected: ExpectedVersion,
 ) -> TargetRead:
     """Re-baseline a target: a new version; earlier versions are kept and stay readable."""
-    target = await targets.rebaseline_target(
+    state = await targets.rebaseline_target(
         session,
         now=now,
         caller=caller,
@@ -87,8 +86,8 @@ async def rebaseline_target(
         expected_version=expected,
         request=body,
     )
-    set_etag(response, target.version)
-    return target
+    set_etag(response, state.target.version)
+    return target_read(state)
 
 
 @router.get("/{target_id}/versions", response_model=list[TargetVersionRead])
@@ -96,4 +95,5 @@ async def list_target_versions(
     plan_id: str, target_id: str, session: SessionDep, caller: Reader
 ) -> list[TargetVersionRead]:
     """Every version of a target's numbers, first to current."""
-    return await targets.list_target_versions(session, plan_id=plan_id, target_id=target_id)
+    versions = await targets.list_target_versions(session, plan_id=plan_id, target_id=target_id)
+    return [TargetVersionRead.model_validate(version) for version in versions]

@@ -3,6 +3,7 @@ periodic check that announces each action passing its due date once."""
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,8 +14,6 @@ from services.actionplans.models import Action, ActionNote, OutboxEvent, Plan
 from services.actionplans.schemas import (
     ActionCreate,
     ActionNoteCreate,
-    ActionNoteRead,
-    ActionRead,
     ActionUpdate,
 )
 from services.actionplans.service.guards import (
@@ -50,6 +49,12 @@ def _ensure_owner_in_group(plan: Plan, owner: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class ActionWithNotes:
+    action: Action
+    notes: list[ActionNote]
+
+
 async def create_action(
     session: AsyncSession,
     *,
@@ -58,7 +63,7 @@ async def create_action(
     caller: Caller,
     plan_id: str,
     request: ActionCreate,
-) -> ActionRead:
+) -> Action:
     async with session.begin():
         plan = await plan_to_change(session, plan_id, caller)
         _ensure_owner_in_group(plan, request.owner_organisation)
@@ -85,7 +90,7 @@ async def create_action(
             details=request.model_dump(mode="json"),
         )
         add_event(session, OutboxEvent, events.action_created(plan, action, caller.organisation))
-    return action_read(action, local_today(settings.timezone, now))
+    return action
 
 
 async def update_action(
@@ -98,7 +103,7 @@ async def update_action(
     action_id: str,
     expected_version: int | None,
     request: ActionUpdate,
-) -> ActionRead:
+) -> Action:
     """Change an action against the version read; status changes follow the lifecycle."""
     async with session.begin():
         plan = await plan_to_change(session, plan_id, caller)
@@ -135,7 +140,7 @@ async def update_action(
                         plan, action, previous_status, caller.organisation, now
                     ),
                 )
-    return action_read(action, local_today(settings.timezone, now))
+    return action
 
 
 async def add_note(
@@ -147,7 +152,7 @@ async def add_note(
     plan_id: str,
     action_id: str,
     request: ActionNoteCreate,
-) -> ActionRead:
+) -> ActionWithNotes:
     """Record progress on an action (kept in order, never edited)."""
     async with session.begin():
         plan = await plan_to_change(session, plan_id, caller)
@@ -186,13 +191,11 @@ async def _action_or_404(session: AsyncSession, plan_id: str, action_id: str) ->
 
 async def get_action(
     session: AsyncSession, *, now: datetime, settings: Settings, plan_id: str, action_id: str
-) -> ActionRead:
+) -> ActionWithNotes:
     """One action with its progress notes."""
     action = await _action_or_404(session, plan_id, action_id)
     notes = await repository.notes_of(session, action.id)
-    read = action_read(action, local_today(settings.timezone, now))
-    read.notes = [ActionNoteRead.model_validate(note) for note in notes]
-    return read
+    return ActionWithNotes(action, list(notes))
 
 
 async def list_actions(
@@ -206,7 +209,7 @@ async def list_actions(
     overdue: bool,
     cursor: str | None,
     limit: int,
-) -> PageOf[ActionRead]:
+) -> PageOf[Action]:
     await plan_or_404(session, plan_id)
     today = local_today(settings.timezone, now)
     where = repository.ActionFilter(
@@ -216,23 +219,7 @@ async def list_actions(
         session, plan_id, where, decode_created_cursor(cursor), limit
     )
     page = page_by_creation(rows, limit)
-    return PageOf([action_read(a, today) for a in page.items], page.next_cursor)
-
-
-def action_read(action: Action, today: date) -> ActionRead:
-    return ActionRead(
-        id=action.id,
-        plan_id=action.plan_id,
-        description=action.description,
-        owner_organisation=action.owner_organisation,
-        due_on=action.due_on,
-        status=domain.ActionStatus(action.status),
-        overdue=domain.is_overdue(action.due_on, action.status, today),
-        referral_ids=list(action.referral_ids),
-        created_at=action.created_at,
-        updated_at=action.updated_at,
-        version=action.version,
-    )
+    return page
 
 
 async def announce_overdue_actions(
