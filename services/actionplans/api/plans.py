@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from services.actionplans import domain
 from services.actionplans.api.http import CursorQuery, LimitQuery, SettingsDep
+from services.actionplans.api.shapes import plan_summary
 from services.actionplans.domain import PlanStatus
 from services.actionplans.objectives import load_objectives
 from services.actionplans.schemas import (
@@ -153,4 +154,6 @@ async def locality_summary(
         cursor=cursor,
         limit=limit,
     )
-    return Page(items=page.items, next_cursor=page.next_cursor)
+    return Page(
+        items=[plan_summary(standing) for standing in page.items], next_cursor=page.next_cursor
+    )

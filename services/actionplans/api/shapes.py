@@ -5,8 +5,16 @@ from datetime import date
 
 from services.actionplans import domain
 from services.actionplans.models import Action, ActionNote
-from services.actionplans.schemas import ActionNoteRead, ActionRead, TargetRead, TargetVersionRead
+from services.actionplans.schemas import (
+    ActionNoteRead,
+    ActionRead,
+    PlanSummary,
+    RagCounts,
+    TargetRead,
+    TargetVersionRead,
+)
 from services.actionplans.service.live_status import trajectory
+from services.actionplans.service.plans import PlanStanding
 from services.actionplans.service.targets import TargetState
 
 
@@ -57,4 +65,26 @@ def action_read(
         updated_at=action.updated_at,
         version=action.version,
         notes=None if notes is None else [ActionNoteRead.model_validate(n) for n in notes],
+    )
+
+
+def plan_summary(standing: PlanStanding) -> PlanSummary:
+    plan, rags = standing.plan, standing.rag_counts
+    return PlanSummary(
+        plan_id=plan.id,
+        title=plan.title,
+        status=domain.PlanStatus(plan.status),
+        objective_codes=plan.objective_codes,
+        lead_person=plan.lead_person,
+        lead_organisation=plan.lead_organisation,
+        targets=RagCounts(
+            red=rags.get("red", 0),
+            amber=rags.get("amber", 0),
+            green=rags.get("green", 0),
+            no_data=rags.get(None, 0),
+        ),
+        open_actions=standing.open_actions,
+        overdue_actions=standing.overdue_actions,
+        next_review_on=plan.next_review_on,
+        review_due=standing.review_due,
     )

@@ -2,6 +2,7 @@
 
 import dataclasses
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +11,7 @@ from services.actionplans import domain, events, repository
 from services.actionplans.config import Settings
 from services.actionplans.models import OutboxEvent, Plan, PlanHistory
 from services.actionplans.objectives import load_objectives
-from services.actionplans.schemas import PlanCreate, PlanSummary, PlanUpdate, RagCounts
+from services.actionplans.schemas import PlanCreate, PlanUpdate
 from services.actionplans.service.guards import (
     changed_fields,
     ensure_editor,
@@ -187,6 +188,17 @@ async def plan_history(
     return page_by_sequence(rows, limit)
 
 
+@dataclass(frozen=True)
+class PlanStanding:
+    """Where a plan stands: its targets by RAG (None: no data yet), its actions, its review."""
+
+    plan: Plan
+    rag_counts: dict[str | None, int]
+    open_actions: int
+    overdue_actions: int
+    review_due: bool
+
+
 async def locality_summary(
     session: AsyncSession,
     *,
@@ -196,7 +208,7 @@ async def locality_summary(
     where: domain.PlanFilter,
     cursor: str | None,
     limit: int,
-) -> PageOf[PlanSummary]:
+) -> PageOf[PlanStanding]:
     """Every plan of a locality with its lead, RAG counts, overdue actions and next review."""
     if locality_code not in load_localities(settings.localities_file):
         raise NotFound(f"No locality with code '{locality_code}'.")
@@ -207,22 +219,11 @@ async def locality_summary(
     rags = await repository.rag_counts(session, plan_ids)
     actions = await repository.action_counts(session, plan_ids, today)
     items = [
-        PlanSummary(
-            plan_id=plan.id,
-            title=plan.title,
-            status=domain.PlanStatus(plan.status),
-            objective_codes=plan.objective_codes,
-            lead_person=plan.lead_person,
-            lead_organisation=plan.lead_organisation,
-            targets=RagCounts(
-                red=rags[plan.id].get("red", 0),
-                amber=rags[plan.id].get("amber", 0),
-                green=rags[plan.id].get("green", 0),
-                no_data=rags[plan.id].get(None, 0),
-            ),
+        PlanStanding(
+            plan=plan,
+            rag_counts=rags[plan.id],
             open_actions=actions[plan.id][0],
             overdue_actions=actions[plan.id][1],
-            next_review_on=plan.next_review_on,
             review_due=plan.status == domain.PlanStatus.ACTIVE
             and plan.next_review_on is not None
             and plan.next_review_on <= today,
