@@ -9,9 +9,10 @@ STAMP  := $(VENV)/.install-stamp
 run: install ## start broker, services, gateway and demo data; Ctrl-C stops everything
 	$(PY) -m deploy.local.runner
 
-test: install postgres chromium deploy-tools ## every test tier, then the linter and the type checker
+test: install postgres chromium deploy-tools ## every test tier, then the linters (code, layering) and the type checker
 	$(PY) -m pytest
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy shared services deploy
 
 test-fast: install ## unit tests only
@@ -20,6 +21,7 @@ test-fast: install ## unit tests only
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: install
 	$(VENV)/bin/mypy shared services

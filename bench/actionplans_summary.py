@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from services.actionplans import repository
+from services.actionplans import domain
 from services.actionplans.config import Settings
 from services.actionplans.main import SPEC
 from services.actionplans.models import Action, Plan, Target
@@ -93,15 +93,16 @@ async def main() -> None:
             session.add_all([row for row in rows if isinstance(row, Plan)])
             await session.flush()  # no ORM relationships: parents go first explicitly
             session.add_all([row for row in rows if not isinstance(row, Plan)])
-        where = repository.PlanFilter(locality_code="NP")
+        where = domain.PlanFilter(locality_code="NP")
 
         async def summary() -> None:
             async with sessions() as session:
                 await plans.locality_summary(
                     session,
+                    now=datetime.now(UTC),
                     settings=settings,
                     locality_code="NP",
-                    where=repository.PlanFilter(),
+                    where=domain.PlanFilter(),
                     cursor=None,
                     limit=PAGE,
                 )

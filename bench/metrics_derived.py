@@ -24,9 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bench._metrics_db import POSTGRES_DSN, best_of, engines_to_run, metrics_database
-from services.metrics import derived
 from services.metrics.domain import Granularity
 from services.metrics.models import ReferralFact
+from services.metrics.service import derived
 
 FACTS = int(os.environ.get("BENCH_FACTS", "1000000"))
 LOCALITIES = ("NO", "NP", "DNN", "DNS", "DNE", "DNC")

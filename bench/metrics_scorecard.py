@@ -17,9 +17,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bench._metrics_db import best_of, engines_to_run, metrics_database
-from services.metrics import analysis, analysis_service
 from services.metrics.areas import load_areas
+from services.metrics.domain import analysis
 from services.metrics.models import Indicator, Observation
+from services.metrics.service import analysis as analysis_service
 
 INDICATORS = 50
 YEARS = 10
@@ -109,7 +110,7 @@ async def run(engine_name: str) -> None:
                 card = await analysis_service.scorecard(
                     session, locality_code="NP", areas=areas, as_of=None
                 )
-                return len(card.rows)
+                return len(card.lines)
 
         async def reference() -> int:
             async with sessions() as session:

@@ -1,7 +1,7 @@
 """Builds a domain service's FastAPI app: database, migrations, outbox relay, consumers, health.
 
-Each service's `main.create_app()` calls `create_service_app` with its own routers and
-consumers; everything below is the same for all of them.
+Each service's `main.create_app()` calls `create_service_app` with its ServiceSpec (routers,
+handlers of consumed events, periodic jobs); everything below is the same for all of them.
 """
 
 import asyncio
@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -20,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from shared.auth import TokenVerifier, authenticate, ensure_signing_keypair
+from shared.clock import clock_of
 from shared.consumer import EventConsumer, EventHandler
 from shared.db import check_database, create_engine
+from shared.events import topic_for
 from shared.inbox import ProcessedEventMixin
 from shared.jwks import ExternalIssuer, JwksKeys
 from shared.kafka import (
@@ -35,6 +37,7 @@ from shared.logs import configure_logging
 from shared.middleware import RequestContextMiddleware
 from shared.migrations import upgrade_to_head
 from shared.outbox import OutboxEventMixin, OutboxRelay, wake_relay_after_commit
+from shared.periodic import PeriodicJob, run_periodically
 from shared.problems import install_problem_handlers
 from shared.security_headers import SecurityHeadersMiddleware
 from shared.settings import ServiceSettings
@@ -71,12 +74,19 @@ class ServiceSpec:
     outbox_model: type[OutboxEventMixin]
     processed_model: type[ProcessedEventMixin]
     produced_topics: Sequence[str] = ()
-    # Events this service consumes: one consumer group (settings.consumer_group) with its inbox.
-    consumed_topics: Sequence[str] = ()
+    # Events this service consumes, by event type: one consumer group (settings.consumer_group)
+    # with its inbox, subscribed to the topics those types travel on.
     handlers: Mapping[str, EventHandler] = field(default_factory=dict)
     consumers: ConsumerFactory | None = None
+    # Use cases run every few seconds while the service runs (e.g. the overdue checks).
+    periodic_jobs: Sequence[PeriodicJob] = ()
     version: str = "1.0.0"
     openapi_tags: Sequence[dict[str, str]] = ()
+
+    @property
+    def consumed_topics(self) -> list[str]:
+        """The topics of the handled event types: derived, so a new handler cannot be missed."""
+        return sorted({topic_for(event_type) for event_type in self.handlers})
 
 
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
@@ -103,6 +113,12 @@ def _lifespan(spec: ServiceSpec, settings: ServiceSettings):  # type: ignore[no-
         runtime = await start_runtime(spec, settings)
         app.state.runtime = runtime
         app.state.token_verifier = load_token_verifier(settings)
+        for job in spec.periodic_jobs:
+            # The clock is looked up each round, so a test may set it after start-up.
+            rounds = run_periodically(
+                job, runtime.sessions, settings, lambda: clock_of(app)(), runtime.stopping
+            )
+            runtime.tasks.append(asyncio.create_task(rounds, name=job.name))
         try:
             yield
         finally:
@@ -211,8 +227,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+def get_settings(request: Request) -> ServiceSettings:
+    return get_runtime(request).settings
+
+
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+# The running service's settings, typed as its own class: `settings: SettingsDep[Settings]`.
+SettingsDep = Annotated[SettingsT, Depends(get_settings)]
 
 
 def health_router() -> APIRouter:

@@ -2,7 +2,10 @@
 
 A token carries the caller's organisation (`org`) and scopes (`scope`, space separated). The
 gateway issues them (and in development `python -m shared.auth mint` does); each service
-verifies the signature itself, so going around the gateway gains nothing.
+verifies the signature and checks the route's scope itself, so going around the gateway gains
+nothing. A route declares its scope once, with `require_scope`; that declaration is also the
+operation's `security` entry in the service's OpenAPI document, from which the gateway derives
+its own front-line scope check (services/gateway/scopes.py).
 """
 
 import argparse
@@ -19,13 +22,31 @@ from typing import Annotated, Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
+from fastapi.security import OAuth2
 
 from shared.jwks import ExternalIssuer
 from shared.problems import Forbidden, Unauthorized
 
 ALGORITHMS = ["RS256"]
 ACCESS_TOKEN_TYPE = "at+jwt"
+SECURITY_SCHEME = "OAuth2"
+
+# Every scope a token may carry; `admin` passes every check.
+KNOWN_SCOPES = frozenset(
+    {
+        "referrals:read",
+        "referrals:write",
+        "referrals:triage",
+        "actionplans:read",
+        "actionplans:write",
+        "metrics:read",
+        "metrics:write",
+        "audit:read",
+        "admin",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +194,23 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-async def authenticate(request: Request) -> Caller:
+# Only describes the bearer token in OpenAPI (and carries each route's scope there); it reads
+# nothing itself (auto_error=False): `authenticate` does the checking.
+bearer_scheme = OAuth2(
+    flows=OAuthFlows(
+        clientCredentials=OAuthFlowClientCredentials(
+            tokenUrl="/oauth/token",
+            scopes={scope: scope.replace(":", " ") for scope in sorted(KNOWN_SCOPES)},
+        )
+    ),
+    scheme_name=SECURITY_SCHEME,
+    auto_error=False,
+)
+
+
+async def authenticate(
+    request: Request, _token: Annotated[str | None, Depends(bearer_scheme)] = None
+) -> Caller:
     """FastAPI dependency: the verified caller of this request."""
     caller = getattr(request.state, "caller", None)
     if caller is None:
@@ -186,14 +223,20 @@ CurrentCaller = Annotated[Caller, Depends(authenticate)]
 
 
 def require_scope(scope: str) -> Any:
-    """FastAPI dependency that refuses a caller without `scope` (403)."""
+    """FastAPI dependency that refuses a caller without `scope` (403).
+
+    Declared with `Security`, so the scope is listed on the operation in the OpenAPI document:
+    the one place the gateway learns it from.
+    """
+    if scope not in KNOWN_SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
 
     async def check(caller: CurrentCaller) -> Caller:
         if not caller.has_scope(scope):
             raise Forbidden(f"This operation needs the scope '{scope}'.", required_scope=scope)
         return caller
 
-    return Depends(check)
+    return Security(check, scopes=[scope])
 
 
 def key_id(public_pem: bytes) -> str:
@@ -264,10 +307,8 @@ def mint_token(
     return jwt.encode(claims, private_key, algorithm="RS256", headers=headers)  # type: ignore[arg-type]
 
 
-ALL_SCOPES = (
-    "referrals:read referrals:write referrals:triage actionplans:read actionplans:write "
-    "metrics:read metrics:write audit:read"
-)
+# Every scope but `admin`: what a development token gets by default.
+ALL_SCOPES = " ".join(sorted(KNOWN_SCOPES - {"admin"}))
 
 
 def main(argv: list[str] | None = None) -> None:

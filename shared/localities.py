@@ -1,4 +1,5 @@
-"""Loads the configured localities (config/localities.json, or LOCALITIES_FILE)."""
+"""Loads the configured localities: config/localities.json, or the file a service's
+`<SERVICE>_LOCALITIES_FILE` names (its `localities_file` setting)."""
 
 import json
 from dataclasses import dataclass

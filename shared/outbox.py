@@ -1,9 +1,10 @@
 """Transactional outbox: events are rows written with the change, and a relay publishes them.
 
-A use case calls `add_event(session, envelope)` before it commits; the event row and the domain
-change commit together or not at all. `OutboxRelay` polls for unpublished rows in insertion order,
-sends them, waits for the broker's acknowledgement and only then marks them published. A crash
-between send and mark republishes the same event id, which consumers' inboxes ignore.
+A use case calls `add_event(session, OutboxEvent, envelope)` (its service's outbox table) before
+it commits; the event row and the domain change commit together or not at all. `OutboxRelay`
+polls for unpublished rows in insertion order, sends them, waits for the broker's acknowledgement
+and only then marks them published. A crash between send and mark republishes the same event
+id, which consumers' inboxes ignore.
 
 `wake_relay_after_commit` lets a commit that staged events wake the relay at once instead of
 waiting for the next poll; a commit that staged none (the relay's own included) wakes nothing,

@@ -105,6 +105,7 @@ def target_set(
         target_date=version.target_date,
         amber_tolerance=version.amber_tolerance,
         set_at=version.set_at,
+        baseline_on=version.baseline_on,
     )
     return new_event(SOURCE, TARGET_SET_V1, target.id, payload)
 

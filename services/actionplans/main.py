@@ -1,8 +1,5 @@
 """Wiring of the actionplans service: `uvicorn services.actionplans.main:create_app --factory`."""
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -12,9 +9,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from services.actionplans.api import router
 from services.actionplans.config import Settings
 from services.actionplans.models import OutboxEvent, ProcessedEvent
-from services.actionplans.overdue import OverdueChecker
-from services.actionplans.service.live_status import CONSUMED_TOPICS, HANDLERS
+from services.actionplans.service.live_status import HANDLERS
+from services.actionplans.service.overdue import check_overdue_actions
 from shared.app import ServiceSpec, create_service_app
+from shared.periodic import PeriodicJob
 from shared.problems import problem_response
 
 SPEC = ServiceSpec(
@@ -25,8 +23,10 @@ SPEC = ServiceSpec(
     outbox_model=OutboxEvent,
     processed_model=ProcessedEvent,
     produced_topics=["actionplans.plan", "actionplans.target", "actionplans.action"],
-    consumed_topics=CONSUMED_TOPICS,
     handlers=HANDLERS,
+    periodic_jobs=[
+        PeriodicJob("announce overdue actions", check_overdue_actions, "overdue_check_interval_s")
+    ],
     openapi_tags=[
         {"name": "action plans", "description": "Plans, their history and locality summaries."},
         {"name": "targets", "description": "SMART targets on PMF indicators, live RAG."},
@@ -40,7 +40,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = create_service_app(SPEC, settings)
     app.add_exception_handler(StaleDataError, _concurrent_update)  # type: ignore[arg-type]
-    app.router.lifespan_context = _with_overdue_checker(app.router.lifespan_context, settings)
     return app
 
 
@@ -53,24 +52,3 @@ async def _concurrent_update(request: Request, error: StaleDataError) -> JSONRes
         slug="precondition-failed",
         instance=request.url.path,
     )
-
-
-def _with_overdue_checker(inner, settings: Settings):  # type: ignore[no-untyped-def]
-    """Run the shared lifespan, plus the overdue-action checker while the service is up."""
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with inner(app):
-            checker = OverdueChecker(
-                app.state.runtime.sessions,
-                timezone=settings.timezone,
-                interval_s=settings.overdue_check_interval_s,
-            )
-            task = asyncio.create_task(checker.run(), name="overdue-checker")
-            try:
-                yield
-            finally:
-                checker.stop()
-                await task
-
-    return lifespan

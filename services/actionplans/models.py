@@ -1,6 +1,6 @@
 """Tables of the actionplans service."""
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -8,33 +8,19 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    TypeDecorator,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.columns import UtcDateTime
 from shared.db import new_metadata
 from shared.inbox import ProcessedEventMixin
 from shared.outbox import OutboxEventMixin
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC timestamp on both engines (SQLite hands back naive values)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
-
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 SequenceType = BigInteger().with_variant(Integer(), "sqlite")

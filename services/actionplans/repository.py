@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, Text, and_, case, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.actionplans import domain
 from services.actionplans.domain import OPEN_ACTION_STATUSES
 from services.actionplans.models import (
     Action,
@@ -51,16 +52,8 @@ async def get_plan(session: AsyncSession, plan_id: str) -> Plan | None:
     return await session.get(Plan, plan_id)
 
 
-@dataclass(frozen=True, slots=True)
-class PlanFilter:
-    locality_code: str | None = None
-    status: str | None = None
-    lead_organisation: str | None = None
-    objective_code: str | None = None
-
-
 async def list_plans(
-    session: AsyncSession, where: PlanFilter, cursor: tuple[datetime, str] | None, limit: int
+    session: AsyncSession, where: domain.PlanFilter, cursor: tuple[datetime, str] | None, limit: int
 ) -> list[Plan]:
     statement = select(Plan).where(_after(Plan, cursor))
     if where.locality_code:

@@ -15,8 +15,7 @@ from services.gateway.config import Settings
 from services.gateway.main import MIGRATIONS_DIR
 from services.gateway.minting import MintRefused, MintRequest, mint_recorded_token
 from services.gateway.models import Client
-from services.gateway.scopes import KNOWN_SCOPES
-from shared.auth import ensure_signing_keypair
+from shared.auth import ALL_SCOPES, ensure_signing_keypair
 from shared.cli import add_service_commands, configure_cli_logging, run_service_command
 from shared.db import create_engine, create_session_factory
 from shared.migrations import upgrade_to_head
@@ -46,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mint = token.add_parser("mint", help="print an access token (recorded in the database)")
     mint.add_argument("--org", required=True)
-    mint.add_argument("--scopes", default=" ".join(sorted(KNOWN_SCOPES - {"admin"})))
+    mint.add_argument("--scopes", default=ALL_SCOPES)
     mint.add_argument("--subject", default=None)
     mint.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
     mint.add_argument("--by", default=_operator(), help="who mints it (recorded)")

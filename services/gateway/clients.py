@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway import credentials, repository
 from services.gateway.models import Client
-from services.gateway.scopes import KNOWN_SCOPES
+from shared.auth import KNOWN_SCOPES
 from shared.problems import NotFound, Unprocessable
 
 # Compared against when the client id is unknown, so a wrong id costs as long as a wrong secret.

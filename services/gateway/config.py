@@ -5,11 +5,12 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.gateway.scopes import DEFAULT_SCOPE_RULES
 from shared.production import is_placeholder, signing_key_problems
 from shared.settings import ServiceSettings, _global
 
 # Path patterns (segments, `*` matches one) to the service that owns them; longest match wins.
+# The one list of prefixes: the scopes come from the services' documents, and a test checks
+# that every operation a service documents is routed to it.
 DEFAULT_ROUTES: dict[str, list[str]] = {
     "referrals": ["/api/v1/referrals", "/api/v1/audit", "/api/v1/referral-categories"],
     "actionplans": [
@@ -35,7 +36,6 @@ class Settings(ServiceSettings):
     actionplans_url: str = "http://127.0.0.1:8002"
     metrics_url: str = "http://127.0.0.1:8003"
     routes: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_ROUTES))
-    scope_rules: list[str] = Field(default_factory=lambda: list(DEFAULT_SCOPE_RULES))
 
     connect_timeout_s: float = 2.0
     read_timeout_s: float = 15.0
@@ -66,6 +66,8 @@ class Settings(ServiceSettings):
     # `token mint` (operators' tokens outside OAuth): the longest lifetime it may give.
     token_mint_max_ttl_s: int = 8 * 3600
 
+    # How long the merged document is kept, and how often the services' documents (and so
+    # the scope rules) are read again.
     openapi_cache_s: float = 60.0
 
     @model_validator(mode="after")

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.gateway.access import ClientDirectory, Gatekeeper
 from services.gateway.breaker import CircuitBreaker
 from services.gateway.config import Settings
+from services.gateway.contracts import ServiceContracts
 from services.gateway.docs import docs_router
 from services.gateway.oauth import TokenIssuer, oauth_router
 from services.gateway.openapi import MergedOpenApi
@@ -27,7 +28,6 @@ from services.gateway.ratelimit import (
     RedisRateLimiter,
 )
 from services.gateway.routing import RouteTable
-from services.gateway.scopes import ScopeRules
 from shared.app import load_token_verifier
 from shared.db import check_database, create_engine, create_session_factory
 from shared.middleware import RequestContextMiddleware
@@ -53,13 +53,14 @@ class GatewayParts:
     directory: ClientDirectory
     limiter: LimiterHolder
     breakers: dict[str, CircuitBreaker]
+    contracts: ServiceContracts
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     routes = RouteTable(settings.routes)
-    scope_rules = ScopeRules(settings.scope_rules)
+    contracts = ServiceContracts(settings.upstreams(), refresh_s=settings.openapi_cache_s)
     engine = create_engine(settings.resolved_database_url, echo=settings.sql_echo)
     sessions = create_session_factory(engine)
     verifier = load_token_verifier(settings)
@@ -86,10 +87,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             name: CircuitBreaker(settings.breaker_failure_threshold, settings.breaker_open_s)
             for name in settings.upstreams()
         },
+        contracts=contracts,
     )
-    openapi = MergedOpenApi(
-        settings.upstreams(), routes, scope_rules, cache_s=settings.openapi_cache_s
-    )
+    openapi = MergedOpenApi(contracts, routes, cache_s=settings.openapi_cache_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -140,7 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         ProxyMiddleware,
         routes=routes,
-        scope_rules=scope_rules,
+        contracts=contracts,
         gatekeeper=Gatekeeper(verifier, parts.directory, cache_s=settings.verified_token_cache_s),
         directory=parts.directory,
         limiter_holder=parts.limiter,
@@ -162,6 +162,8 @@ async def _start(parts: GatewayParts, sessions: Any) -> None:
         asyncio.create_task(parts.directory.keep_fresh(sessions, settings.client_refresh_s))
     )
     await parts.proxy.start()
+    # The scope rules come from the services' documents: read them now, and keep them fresh.
+    parts.tasks.append(asyncio.create_task(parts.contracts.keep_fresh(parts.proxy.session)))
     parts.limiter.current = (
         RedisRateLimiter(settings.redis_url, password=settings.redis_password())
         if settings.redis_url

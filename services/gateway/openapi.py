@@ -3,25 +3,23 @@
 Only the paths the gateway routes to a service are taken from that service. Schemas with the
 same name and the same definition are kept once; a name two services define differently is
 prefixed with the service (`Referrals` + name) and every `$ref` to it is rewritten. Each
-operation gets the one security scheme, with the scope the gateway requires for it.
+operation keeps the security entry its service declares: the scope the gateway requires too.
 """
 
 import asyncio
 import copy
 import json
-import logging
 import time
 from typing import Any
 
 import aiohttp
 
+from services.gateway.contracts import ServiceContracts
 from services.gateway.routing import RouteTable
-from services.gateway.scopes import KNOWN_SCOPES, ScopeRules
+from services.gateway.scopes import HTTP_METHODS
+from shared.auth import KNOWN_SCOPES, SECURITY_SCHEME
 
-log = logging.getLogger(__name__)
 SCHEMA_REF = "#/components/schemas/"
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-SECURITY_SCHEME = "OAuth2"
 
 
 def security_schemes(token_url: str = "/oauth/token") -> dict[str, Any]:
@@ -45,7 +43,6 @@ def merge_documents(
     gateway_document: dict[str, Any],
     service_documents: dict[str, dict[str, Any]],
     routes: RouteTable,
-    scope_rules: ScopeRules,
 ) -> dict[str, Any]:
     """The gateway's own document plus every service's routed paths and their schemas."""
     merged = copy.deepcopy(gateway_document)
@@ -64,13 +61,11 @@ def merge_documents(
         for path, item in document.get("paths", {}).items():
             if routes.service_for(path) != service:
                 continue
-            for method, operation in _method_operations(item):
+            for operation in _operations(item):
                 operation.setdefault("tags", [service])
                 if operation.get("operationId") in operation_ids:
                     operation["operationId"] = f"{service}_{operation['operationId']}"
                 operation_ids.add(operation.get("operationId"))
-                required = scope_rules.required_scope(method.upper(), path)
-                operation["security"] = [{SECURITY_SCHEME: [required] if required else []}]
             paths[path] = item
         for tag in document.get("tags", []):
             tags.setdefault(tag["name"], tag)
@@ -131,25 +126,16 @@ def _canonical(schema: Any) -> str:
 
 
 class MergedOpenApi:
-    """Fetches the services' documents, merges them, and caches the result for `cache_s`.
+    """Merges the services' documents (kept by `ServiceContracts`), cached for `cache_s`.
 
     A service that cannot be reached keeps its last good document; one never seen is left out
     (and named in `x-unavailable-services`) and asked again on the next request.
     """
 
-    def __init__(
-        self,
-        upstreams: dict[str, str],
-        routes: RouteTable,
-        scope_rules: ScopeRules,
-        *,
-        cache_s: float,
-    ) -> None:
-        self._upstreams = upstreams
+    def __init__(self, contracts: ServiceContracts, routes: RouteTable, *, cache_s: float) -> None:
+        self._contracts = contracts
         self._routes = routes
-        self._scope_rules = scope_rules
         self._cache_s = cache_s
-        self._documents: dict[str, dict[str, Any]] = {}
         self._merged: dict[str, Any] | None = None
         self._merged_at = float("-inf")
         self._lock = asyncio.Lock()
@@ -161,26 +147,10 @@ class MergedOpenApi:
             fresh = time.monotonic() - self._merged_at < self._cache_s
             if self._merged is not None and fresh:
                 return self._merged
-            results = await asyncio.gather(
-                *(self._fetch(session, name, url) for name, url in self._upstreams.items())
-            )
-            missing = [name for name, ok in zip(self._upstreams, results, strict=True) if not ok]
-            merged = merge_documents(
-                gateway_document, self._documents, self._routes, self._scope_rules
-            )
+            missing = await self._contracts.refresh_all(session)
+            merged = merge_documents(gateway_document, self._contracts.documents, self._routes)
             if missing:
                 merged["x-unavailable-services"] = missing
             else:
                 self._merged, self._merged_at = merged, time.monotonic()
             return merged
-
-    async def _fetch(self, session: aiohttp.ClientSession, name: str, base_url: str) -> bool:
-        try:
-            timeout = aiohttp.ClientTimeout(total=5)
-            async with session.get(base_url + "/openapi.json", timeout=timeout) as response:
-                response.raise_for_status()
-                self._documents[name] = await response.json()
-                return True
-        except Exception as error:
-            log.warning("could not fetch the OpenAPI document of %s: %s", name, error)
-            return name in self._documents

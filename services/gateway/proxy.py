@@ -1,7 +1,8 @@
 """The hot path: `/api/*` as a raw ASGI handler in front of FastAPI (no routing, no validation).
 
-Per request: verify the bearer token (remembered briefly by hash), check the scope, take a
-rate-limit token, find the owning service, ask its circuit breaker, then forward over a pooled
+Per request: verify the bearer token (remembered briefly by hash), find the owning service,
+check the scope that service declares for the route (services/gateway/scopes.py), take a
+rate-limit token, ask the service's circuit breaker, then forward over a pooled
 keep-alive connection (services/gateway/upstream_client.py) and send the answer back.
 
 The upstream client was chosen on evidence (bench/gateway_overhead.py, minimal upstream, 32
@@ -19,9 +20,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.access import ClientDirectory, Gatekeeper
 from services.gateway.breaker import CircuitBreaker
+from services.gateway.contracts import ServiceContracts
 from services.gateway.ratelimit import LimiterHolder, RateDecision
 from services.gateway.routing import RouteTable
-from services.gateway.scopes import ScopeRules
 from services.gateway.upstream_client import UpstreamPool, UpstreamTimeout, UpstreamUnavailable
 from shared import tracing
 from shared.problems import PROBLEM_JSON, PROBLEM_TYPE_BASE, Unauthorized
@@ -117,7 +118,7 @@ class ProxyMiddleware:
         app: ASGIApp,
         *,
         routes: RouteTable,
-        scope_rules: ScopeRules,
+        contracts: ServiceContracts,
         gatekeeper: Gatekeeper,
         directory: ClientDirectory,
         limiter_holder: LimiterHolder,
@@ -128,7 +129,7 @@ class ProxyMiddleware:
         self.app = app
         self._max_body_bytes = max_body_bytes
         self._routes = routes
-        self._scope_rules = scope_rules
+        self._contracts = contracts
         self._gatekeeper = gatekeeper
         self._directory = directory
         self._limiter = limiter_holder
@@ -155,7 +156,9 @@ class ProxyMiddleware:
                 [(b"www-authenticate", challenge)],
             )
             return
-        required = self._scope_rules.required_scope(method, path)
+        service = self._routes.service_for(path)
+        rules = await self._contracts.scope_rules(self._proxy.session, service) if service else None
+        required = rules.required_scope(method, path) if rules is not None else None
         if required is not None and not caller.has_scope(required):
             challenge = f'Bearer error="insufficient_scope", scope="{required}"'.encode()
             await send_problem(
@@ -184,7 +187,6 @@ class ProxyMiddleware:
                 limit_headers,
             )
             return
-        service = self._routes.service_for(path)
         if service is None:
             await send_problem(
                 send,

@@ -1,114 +1,90 @@
-"""Which scope a request needs at the gateway: method + path pattern -> scope, checked first.
+"""Which scope a request needs at the gateway, derived from the services' OpenAPI documents.
 
-A rule reads `"<METHODS> <path pattern> <scope>"`, e.g. `"GET,HEAD /api/v1/referrals
-referrals:read"`; `*` as the methods means any method, `*` as a path segment matches one segment.
-The most specific pattern (most segments) wins; among those, a rule naming the method beats `*`.
+A service declares each route's scope once, on the route (`shared.auth.require_scope`), and
+that declaration is the operation's `security` entry in the service's `/openapi.json`. The
+gateway reads those documents (`contracts.ServiceContracts`) and turns every operation into a
+rule here, so the gateway and the service cannot disagree: there is no second table to drift.
+
+A rule is a method and a path template; `{name}` matches one segment. The template with the
+most literal segments wins (`/referrals/overdue-checks` beats `/referrals/{referral_id}`).
+A path no operation matches needs only a valid token here; the service answers 404 or 405.
 The services check scopes again: this is the front line, not the only one.
 """
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-READ_METHODS = "GET,HEAD,OPTIONS"
+from shared.auth import SECURITY_SCHEME
 
-
-def _read_write(prefixes: list[str], read_scope: str, write_scope: str) -> list[str]:
-    rules = []
-    for prefix in prefixes:
-        rules.append(f"{READ_METHODS} {prefix} {read_scope}")
-        rules.append(f"* {prefix} {write_scope}")
-    return rules
-
-
-DEFAULT_SCOPE_RULES: list[str] = [
-    *_read_write(["/api/v1/referrals"], "referrals:read", "referrals:write"),
-    "POST /api/v1/referrals/*/triage referrals:triage",
-    f"{READ_METHODS} /api/v1/referral-categories referrals:read",
-    "* /api/v1/referral-categories admin",
-    f"{READ_METHODS} /api/v1/audit audit:read",
-    "* /api/v1/audit admin",
-    *_read_write(
-        ["/api/v1/action-plans", "/api/v1/objectives", "/api/v1/localities/*/action-plans"],
-        "actionplans:read",
-        "actionplans:write",
-    ),
-    *_read_write(
-        [
-            "/api/v1/indicators",
-            "/api/v1/observations",
-            "/api/v1/areas",
-            "/api/v1/derived",
-            "/api/v1/localities/*/scorecard",
-        ],
-        "metrics:read",
-        "metrics:write",
-    ),
-]
-
-KNOWN_SCOPES = frozenset(
-    {
-        "referrals:read",
-        "referrals:write",
-        "referrals:triage",
-        "actionplans:read",
-        "actionplans:write",
-        "metrics:read",
-        "metrics:write",
-        "audit:read",
-        "admin",
-    }
-)
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 @dataclass(frozen=True, slots=True)
 class ScopeRule:
-    methods: frozenset[str] | None  # None: any method
-    segments: tuple[str, ...]
+    method: str
+    segments: tuple[str | None, ...]  # None: a `{parameter}`, matching any one segment
     scope: str
 
     @classmethod
-    def parse(cls, text: str) -> "ScopeRule":
-        parts = text.split()
-        if len(parts) != 3:
-            raise ValueError(f"scope rule {text!r} is not '<METHODS> <path> <scope>'")
-        methods, path, scope = parts
-        allowed = None if methods == "*" else frozenset(m.upper() for m in methods.split(","))
-        return cls(allowed, tuple(s for s in path.split("/") if s), scope)
+    def of(cls, method: str, template: str, scope: str) -> "ScopeRule":
+        segments = tuple(
+            None if part.startswith("{") and part.endswith("}") else part
+            for part in _segments(template)
+        )
+        return cls(method.upper(), segments, scope)
 
-    def matches(self, method: str, segments: list[str]) -> bool:
-        if self.methods is not None and method not in self.methods:
-            return False
-        if len(segments) < len(self.segments):
-            return False
-        return all(p == "*" or p == s for p, s in zip(self.segments, segments, strict=False))
+    @property
+    def literal_segments(self) -> int:
+        return sum(segment is not None for segment in self.segments)
+
+    def matches(self, segments: list[str]) -> bool:
+        return len(segments) == len(self.segments) and all(
+            rule is None or rule == segment
+            for rule, segment in zip(self.segments, segments, strict=True)
+        )
 
 
 class ScopeRules:
-    """The configured map, ordered so the first match is the most specific."""
+    """Rules indexed by method and segment count, most literal first: this runs per request."""
 
-    def __init__(self, rules: list[str]) -> None:
-        parsed = [ScopeRule.parse(rule) for rule in rules]
-        self._rules = sorted(
-            parsed, key=lambda r: (len(r.segments), r.methods is not None), reverse=True
+    def __init__(self, rules: Iterable[ScopeRule]) -> None:
+        self._index: dict[tuple[str, int], list[ScopeRule]] = {}
+        for rule in rules:
+            self._index.setdefault((rule.method, len(rule.segments)), []).append(rule)
+        for candidates in self._index.values():
+            candidates.sort(key=lambda rule: rule.literal_segments, reverse=True)
+
+    @classmethod
+    def from_openapi(cls, document: Mapping[str, Any]) -> "ScopeRules":
+        """One rule per operation that lists a scope under the OAuth2 security scheme."""
+        return cls(
+            ScopeRule.of(method, path, scope)
+            for path, item in document.get("paths", {}).items()
+            for method, operation in item.items()
+            if method in HTTP_METHODS and isinstance(operation, dict)
+            for scope in operation_scopes(operation)
         )
-        # Indexed by the third segment (`/api/v1/<resource>`), so a request scans a few rules,
-        # not all of them: this runs on every proxied request.
-        self._by_resource: dict[str, list[ScopeRule]] = {}
-        for rule in self._rules:
-            resource = rule.segments[2] if len(rule.segments) > 2 else "*"
-            self._by_resource.setdefault(resource, []).append(rule)
-        wildcard = self._by_resource.get("*", [])
-        for resource, resource_rules in self._by_resource.items():
-            if resource != "*":
-                merged = resource_rules + wildcard
-                merged.sort(key=self._rules.index)
-                self._by_resource[resource] = merged
 
     def required_scope(self, method: str, path: str) -> str | None:
         """The scope this request needs, or None when only a valid token is required."""
-        segments = [s for s in path.split("/") if s]
-        resource = segments[2] if len(segments) > 2 else "*"
-        candidates = self._by_resource.get(resource) or self._by_resource.get("*", [])
-        for rule in candidates:
-            if rule.matches(method, segments):
+        segments = _segments(path)
+        # HEAD reads what GET reads; the service answers it (or refuses it) the same way.
+        method = "GET" if method == "HEAD" else method
+        for rule in self._index.get((method, len(segments)), ()):
+            if rule.matches(segments):
                 return rule.scope
         return None
+
+
+def operation_scopes(operation: Mapping[str, Any]) -> list[str]:
+    """The scopes an OpenAPI operation requires under the OAuth2 scheme (one per route here)."""
+    return [
+        scope
+        for requirement in operation.get("security", [])
+        for scope in requirement.get(SECURITY_SCHEME, [])
+    ]
+
+
+def _segments(path: str) -> list[str]:
+    return [segment for segment in path.split("/") if segment]

@@ -1,10 +1,18 @@
-"""Response models of the analysis, comparison and scorecard routes."""
+"""Response models of the analysis, comparison and scorecard routes, and how the routes build
+them from the use cases' results."""
 
 from datetime import date, datetime
 
 from pydantic import BaseModel
 
-from services.metrics import analysis
+from services.metrics.domain import analysis
+from services.metrics.models import Indicator
+from services.metrics.service.analysis import (
+    AreaComparison,
+    IndicatorAnalysis,
+    LocalityScorecard,
+    ScorecardLine,
+)
 
 
 class PointOut(BaseModel):
@@ -148,3 +156,85 @@ def target_out(target: analysis.Target | None) -> TargetRef | None:
         source=target.source,
         target_id=target.target_id,
     )
+
+
+def analysis_out(found: IndicatorAnalysis) -> AnalysisOut:
+    indicator, result = found.indicator, found.result
+    out = AnalysisOut(
+        indicator_code=indicator.code,
+        area_code=found.area_code,
+        unit=indicator.unit,
+        desired_direction=indicator.desired_direction,
+        as_of=found.as_of,
+        target=target_out(found.target),
+        series=[p for p in map(point_out, found.series) if p is not None],
+    )
+    if result is not None:
+        out.latest, out.baseline = point_out(result.latest), point_out(result.baseline)
+        out.previous = point_out(result.previous)
+        out.change_since_baseline = change_out(result.change_since_baseline)
+        out.change_since_previous = change_out(result.change_since_previous)
+        out.status = status_out(result.status)
+        out.status_since_previous = status_out(result.status_since_previous)
+        out.rag = result.rag
+    return out
+
+
+def comparison_out(indicator: Indicator, items: list[AreaComparison]) -> ComparisonOut:
+    return ComparisonOut(
+        indicator_code=indicator.code,
+        unit=indicator.unit,
+        desired_direction=indicator.desired_direction,
+        items=[
+            ComparisonItem(
+                area_code=item.area.code,
+                area_name=item.area.name,
+                latest=point_out(item.latest),
+                change_since_baseline=change_out(
+                    item.result.change_since_baseline if item.result else None
+                ),
+                status=status_out(item.result.status if item.result else None),
+                difference_from_first=status_out(item.difference),
+                difference_absolute=item.difference_absolute,
+            )
+            for item in items
+        ],
+    )
+
+
+def scorecard_out(card: LocalityScorecard) -> Scorecard:
+    return Scorecard(
+        locality_code=card.locality.code,
+        locality_name=card.locality.name,
+        as_of=card.as_of,
+        comparison_area_codes=list(card.locality.comparison_area_codes),
+        rows=[_scorecard_row(line) for line in card.lines],
+    )
+
+
+def _scorecard_row(line: ScorecardLine) -> ScorecardRow:
+    indicator, target, result = line.indicator, line.target, line.result
+    row = ScorecardRow(
+        indicator_code=indicator.code,
+        name=indicator.name,
+        unit=indicator.unit,
+        desired_direction=indicator.desired_direction,
+        source=indicator.source,
+        target_value=target.target_value if target else None,
+        target_source=target.source if target else None,
+        comparison=line.comparison,
+    )
+    if result is None:
+        return row
+    row.latest_period, row.latest_value = result.latest.period_label, result.latest.value
+    row.baseline_period, row.baseline_value = result.baseline.period_label, result.baseline.value
+    row.change_absolute = result.change_since_baseline.absolute
+    row.change_relative = result.change_since_baseline.relative
+    if result.previous is not None and result.change_since_previous is not None:
+        row.previous_value = result.previous.value
+        row.change_since_previous_absolute = result.change_since_previous.absolute
+    row.status, row.status_method = result.status.status, result.status.method
+    if result.status_since_previous is not None:
+        row.status_since_previous = result.status_since_previous.status
+    row.rag = result.rag
+    return row

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.metrics.analysis import Assessment
+from services.metrics.domain.analysis import Assessment
 from services.metrics.models import Indicator, IndicatorStatus, Observation, OutboxEvent
 from shared.contracts import metrics as contract
 from shared.events import new_event

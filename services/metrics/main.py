@@ -4,23 +4,21 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.metrics.api import router
-from services.metrics.api_analysis import router as analysis_router
+from services.metrics.api import routers
 from services.metrics.areas import load_areas
 from services.metrics.config import Settings
-from services.metrics.handlers import CONSUMED_TOPICS, HANDLERS
 from services.metrics.models import OutboxEvent, ProcessedEvent
+from services.metrics.service.consumed import HANDLERS
 from shared.app import ServiceSpec, create_service_app
 
 SPEC = ServiceSpec(
     title="Locality Hub: metrics",
     description="Performance Management Framework indicators, observations, derived indicators.",
-    routers=[router, analysis_router],
+    routers=routers,
     migrations_dir=Path(__file__).parent / "migrations",
     outbox_model=OutboxEvent,
     processed_model=ProcessedEvent,
     produced_topics=["metrics.observation", "metrics.indicator"],
-    consumed_topics=CONSUMED_TOPICS,
     handlers=HANDLERS,
 )
 

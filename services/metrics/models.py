@@ -6,7 +6,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     Float,
     Index,
     Integer,
@@ -16,6 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.columns import UtcDateTime
 from shared.db import new_metadata
 from shared.inbox import ProcessedEventMixin
 from shared.outbox import OutboxEventMixin
@@ -53,8 +53,8 @@ class Indicator(Base):
     target_value: Mapped[float | None] = mapped_column(Float)
     amber_tolerance: Mapped[float | None] = mapped_column(Float)
     no_change_tolerance: Mapped[float] = mapped_column(Float, default=0.05)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Observation(Base):
@@ -78,9 +78,9 @@ class Observation(Base):
     denominator: Mapped[float | None] = mapped_column(Float)
     sample_size: Mapped[int | None] = mapped_column(Integer)
     revision: Mapped[int] = mapped_column(Integer, default=1)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     recorded_by: Mapped[str] = mapped_column(String(64))
-    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Target(Base):
@@ -96,10 +96,11 @@ class Target(Base):
     area_code: Mapped[str] = mapped_column(String(32))
     baseline_value: Mapped[float] = mapped_column(Float)
     baseline_period: Mapped[str] = mapped_column(String(64))
+    baseline_on: Mapped[date | None] = mapped_column(Date)
     target_value: Mapped[float] = mapped_column(Float)
     target_date: Mapped[date] = mapped_column(Date)
     amber_tolerance: Mapped[float] = mapped_column(Float)
-    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class IndicatorStatus(Base):
@@ -112,7 +113,7 @@ class IndicatorStatus(Base):
     status: Mapped[str] = mapped_column(String(32))
     rag: Mapped[str | None] = mapped_column(String(8))
     period_label: Mapped[str] = mapped_column(String(64))
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ReferralFact(Base):
@@ -123,14 +124,14 @@ class ReferralFact(Base):
     referral_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     locality_code: Mapped[str] = mapped_column(String(16), index=True)
     channel: Mapped[str] = mapped_column(String(32))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     track: Mapped[str | None] = mapped_column(String(32))
-    triaged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    triaged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     # Stored at resolution so the median needs no engine-specific date arithmetic.
     resolution_days: Mapped[float | None] = mapped_column(Float)
     within_due: Mapped[bool | None] = mapped_column(Boolean)
-    overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    overdue_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
 
 
 class ActionFact(Base):
@@ -143,5 +144,5 @@ class ActionFact(Base):
     locality_code: Mapped[str] = mapped_column(String(16), index=True)
     status: Mapped[str] = mapped_column(String(32))
     due_date: Mapped[date | None] = mapped_column(Date)
-    status_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    status_changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    overdue_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)

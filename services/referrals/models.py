@@ -5,7 +5,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -16,6 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.columns import UtcDateTime
 from shared.db import new_metadata
 from shared.inbox import ProcessedEventMixin
 from shared.outbox import OutboxEventMixin, SequenceType
@@ -45,7 +45,7 @@ class Referral(Base):
     summary: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(32), index=True)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     created_by_organisation: Mapped[str] = mapped_column(String(100), index=True)
     created_by_subject: Mapped[str] = mapped_column(String(200))
     external_ref: Mapped[str | None] = mapped_column(String(200))
@@ -70,20 +70,20 @@ class Referral(Base):
     track: Mapped[str | None] = mapped_column(String(32), index=True)
     triage_rationale: Mapped[str | None] = mapped_column(Text)
     lead_organisation: Mapped[str | None] = mapped_column(String(100), index=True)
-    triaged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    triaged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     triaged_by_subject: Mapped[str | None] = mapped_column(String(200))
     triaged_by_organisation: Mapped[str | None] = mapped_column(String(100))
 
     clock: Mapped[str | None] = mapped_column(String(32))
-    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    clock_stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    overdue_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    clock_stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     outcome_code: Mapped[str | None] = mapped_column(String(32))
     outcome_reason: Mapped[str | None] = mapped_column(Text)
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ReferralCategory(Base):
@@ -116,7 +116,7 @@ class HistoryEntry(Base):
 
     seq: Mapped[int] = mapped_column(SequenceType, primary_key=True, autoincrement=True)
     referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
     actor_subject: Mapped[str] = mapped_column(String(200))
     actor_organisation: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(40))
@@ -134,14 +134,14 @@ class PartnerTask(Base):
     organisation: Mapped[str] = mapped_column(String(100), index=True)
     description: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
-    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    assigned_at: Mapped[datetime] = mapped_column(UtcDateTime)
     assigned_by_subject: Mapped[str] = mapped_column(String(200))
     assigned_by_organisation: Mapped[str] = mapped_column(String(100))
-    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    declined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    declined_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     decline_reason: Mapped[str | None] = mapped_column(Text)
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     outcome_code: Mapped[str | None] = mapped_column(String(32))
     outcome_note: Mapped[str | None] = mapped_column(Text)
 
@@ -153,7 +153,7 @@ class CaseNote(Base):
     id: Mapped[str] = mapped_column(String(36), unique=True)
     referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
-    written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    written_at: Mapped[datetime] = mapped_column(UtcDateTime)
     author_subject: Mapped[str] = mapped_column(String(200))
     author_organisation: Mapped[str] = mapped_column(String(100))
 
@@ -170,7 +170,7 @@ class ReferralShare(Base):
     purpose: Mapped[str] = mapped_column(String(200))
     lawful_basis: Mapped[str] = mapped_column(String(40))
     sharing_agreement_ref: Mapped[str | None] = mapped_column(String(100))
-    shared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    shared_at: Mapped[datetime] = mapped_column(UtcDateTime)
     shared_by_subject: Mapped[str] = mapped_column(String(200))
     shared_by_organisation: Mapped[str] = mapped_column(String(100))
 
@@ -181,7 +181,7 @@ class AuditRecord(Base):
     __tablename__ = "audit_record"
 
     seq: Mapped[int] = mapped_column(SequenceType, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     actor_subject: Mapped[str] = mapped_column(String(200))
     actor_organisation: Mapped[str] = mapped_column(String(100), index=True)
     referral_id: Mapped[str] = mapped_column(String(36), index=True)
@@ -199,4 +199,4 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     referral_id: Mapped[str] = mapped_column(String(36))
     response_body: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,7 +1,6 @@
 """Every query of the referrals service."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
@@ -9,6 +8,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.referrals.domain import ReferralFilters
 from services.referrals.domain.sharing import Involvement
 from services.referrals.models import (
     AuditRecord,
@@ -86,17 +86,6 @@ def visible_to(organisation: str) -> ColumnElement[bool]:
             ReferralShare.referral_id == Referral.id, ReferralShare.organisation == organisation
         ),
     )
-
-
-@dataclass(frozen=True)
-class ReferralFilters:
-    locality_code: str | None = None
-    status: str | None = None
-    track: str | None = None
-    category_code: str | None = None
-    overdue: bool | None = None
-    received_from: datetime | None = None
-    received_to: datetime | None = None
 
 
 def _overdue(now: datetime) -> ColumnElement[bool]:

@@ -68,6 +68,9 @@ class TargetSetV1(PlanEvent):
     target_date: date
     amber_tolerance: float  # how far short of the target still counts as amber (indicator units)
     set_at: datetime
+    # Where the trajectory starts (the end of the baseline period); absent: the day it was set.
+    # Added later (additive): consumers read a missing value as None.
+    baseline_on: date | None = None
 
 
 class TargetOffTrackV1(PlanEvent):

@@ -10,13 +10,16 @@ from services.gateway.config import Settings
 from services.gateway.main import create_app
 from tests.gateway.stub_upstream import StubUpstream
 from tests.harness import TEST_AUDIENCE, TEST_ISSUER, running_app
-
-SERVICES = ("referrals", "actionplans", "metrics")
+from tests.service_documents import SERVICES, service_document
 
 
 @pytest.fixture
 async def upstreams() -> AsyncIterator[dict[str, StubUpstream]]:
-    stubs = {name: await StubUpstream(name).start() for name in SERVICES}
+    """Stand-ins for the services that serve the services' real OpenAPI documents, from which
+    the gateway learns every route's scope."""
+    stubs = {
+        name: await StubUpstream(name, openapi=service_document(name)).start() for name in SERVICES
+    }
     try:
         yield stubs
     finally:

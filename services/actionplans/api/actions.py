@@ -4,13 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from services.actionplans.api.http import (
-    CursorQuery,
-    ExpectedVersion,
-    LimitQuery,
-    SettingsDep,
-    with_etag,
-)
+from services.actionplans.api.http import CursorQuery, LimitQuery, SettingsDep
+from services.actionplans.api.shapes import action_read
 from services.actionplans.domain import ActionStatus
 from services.actionplans.schemas import (
     ActionCreate,
@@ -20,8 +15,11 @@ from services.actionplans.schemas import (
     Page,
 )
 from services.actionplans.service import actions
+from services.actionplans.service.guards import local_today
 from shared.app import SessionDep
 from shared.auth import Caller, require_scope
+from shared.clock import NowDep
+from shared.etag import ExpectedVersion, set_etag
 
 router = APIRouter(prefix="/api/v1/action-plans/{plan_id}/actions", tags=["actions"])
 Reader = Annotated[Caller, require_scope("actionplans:read")]
@@ -34,22 +32,24 @@ async def create_action(
     body: ActionCreate,
     response: Response,
     session: SessionDep,
+    now: NowDep,
     settings: SettingsDep,
     caller: Writer,
 ) -> ActionRead:
     """Add an action: what, which organisation owns it, by when, and the referrals it deals with."""
     action = await actions.create_action(
-        session, settings=settings, caller=caller, plan_id=plan_id, request=body
+        session, now=now, settings=settings, caller=caller, plan_id=plan_id, request=body
     )
-    with_etag(response, action.version)
+    set_etag(response, action.version)
     response.headers["Location"] = f"/api/v1/action-plans/{plan_id}/actions/{action.id}"
-    return action
+    return action_read(action, local_today(settings.timezone, now))
 
 
 @router.get("", response_model=Page[ActionRead])
 async def list_actions(
     plan_id: str,
     session: SessionDep,
+    now: NowDep,
     settings: SettingsDep,
     caller: Reader,
     status: ActionStatus | None = None,
@@ -61,6 +61,7 @@ async def list_actions(
     """A plan's actions, oldest first, filtered by status, owner or overdue."""
     page = await actions.list_actions(
         session,
+        now=now,
         settings=settings,
         plan_id=plan_id,
         status=status.value if status else None,
@@ -69,7 +70,8 @@ async def list_actions(
         cursor=cursor,
         limit=limit,
     )
-    return Page(items=page.items, next_cursor=page.next_cursor)
+    today = local_today(settings.timezone, now)
+    return Page(items=[action_read(a, today) for a in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/{action_id}", response_model=ActionRead)
@@ -78,15 +80,16 @@ async def get_action(
     action_id: str,
     response: Response,
     session: SessionDep,
+    now: NowDep,
     settings: SettingsDep,
     caller: Reader,
 ) -> ActionRead:
     """Read one action with its progress notes."""
-    action = await actions.get_action(
-        session, settings=settings, plan_id=plan_id, action_id=action_id
+    found = await actions.get_action(
+        session, now=now, settings=settings, plan_id=plan_id, action_id=action_id
     )
-    with_etag(response, action.version)
-    return action
+    set_etag(response, found.action.version)
+    return action_read(found.action, local_today(settings.timezone, now), found.notes)
 
 
 @router.patch("/{action_id}", response_model=ActionRead)
@@ -96,6 +99,7 @@ async def update_action(
     body: ActionUpdate,
     response: Response,
     session: SessionDep,
+    now: NowDep,
     settings: SettingsDep,
     caller: Writer,
     expected: ExpectedVersion,
@@ -103,6 +107,7 @@ async def update_action(
     """Change an action (status follows its lifecycle); If-Match carries the ETag you read."""
     action = await actions.update_action(
         session,
+        now=now,
         settings=settings,
         caller=caller,
         plan_id=plan_id,
@@ -110,8 +115,8 @@ async def update_action(
         expected_version=expected,
         request=body,
     )
-    with_etag(response, action.version)
-    return action
+    set_etag(response, action.version)
+    return action_read(action, local_today(settings.timezone, now))
 
 
 @router.post("/{action_id}/notes", status_code=status.HTTP_201_CREATED, response_model=ActionRead)
@@ -121,17 +126,19 @@ async def add_note(
     body: ActionNoteCreate,
     response: Response,
     session: SessionDep,
+    now: NowDep,
     settings: SettingsDep,
     caller: Writer,
 ) -> ActionRead:
     """Add a progress note to an action."""
-    action = await actions.add_note(
+    found = await actions.add_note(
         session,
+        now=now,
         settings=settings,
         caller=caller,
         plan_id=plan_id,
         action_id=action_id,
         request=body,
     )
-    with_etag(response, action.version)
-    return action
+    set_etag(response, found.action.version)
+    return action_read(found.action, local_today(settings.timezone, now), found.notes)

@@ -4,14 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from services.actionplans import repository
-from services.actionplans.api.http import (
-    CursorQuery,
-    ExpectedVersion,
-    LimitQuery,
-    SettingsDep,
-    with_etag,
-)
+from services.actionplans import domain
+from services.actionplans.api.http import CursorQuery, LimitQuery, SettingsDep
+from services.actionplans.api.shapes import plan_summary
 from services.actionplans.domain import PlanStatus
 from services.actionplans.objectives import load_objectives
 from services.actionplans.schemas import (
@@ -27,6 +22,8 @@ from services.actionplans.schemas import (
 from services.actionplans.service import plans
 from shared.app import SessionDep
 from shared.auth import Caller, require_scope
+from shared.clock import NowDep
+from shared.etag import ExpectedVersion, set_etag
 
 router = APIRouter(prefix="/api/v1", tags=["action plans"])
 Reader = Annotated[Caller, require_scope("actionplans:read")]
@@ -45,12 +42,13 @@ async def create_plan(
     body: PlanCreate,
     response: Response,
     session: SessionDep,
+    now: NowDep,
     settings: SettingsDep,
     caller: Writer,
 ) -> PlanRead:
     """Create an action plan for a locality, with its lead and working group."""
-    plan = await plans.create_plan(session, settings=settings, caller=caller, request=body)
-    with_etag(response, plan.version)
+    plan = await plans.create_plan(session, now=now, settings=settings, caller=caller, request=body)
+    set_etag(response, plan.version)
     response.headers["Location"] = f"/api/v1/action-plans/{plan.id}"
     return PlanRead.model_validate(plan)
 
@@ -67,7 +65,7 @@ async def list_plans(
     limit: LimitQuery = 50,
 ) -> Page[PlanRead]:
     """List action plans, oldest first, filtered by locality, status, lead or objective."""
-    where = repository.PlanFilter(
+    where = domain.PlanFilter(
         locality_code=locality,
         status=status.value if status else None,
         lead_organisation=lead_organisation,
@@ -85,7 +83,7 @@ async def get_plan(
 ) -> PlanRead:
     """Read one action plan; its ETag goes in If-Match when you change it."""
     plan = await plans.get_plan(session, plan_id=plan_id)
-    with_etag(response, plan.version)
+    set_etag(response, plan.version)
     return PlanRead.model_validate(plan)
 
 
@@ -95,6 +93,7 @@ async def update_plan(
     body: PlanUpdate,
     response: Response,
     session: SessionDep,
+    now: NowDep,
     settings: SettingsDep,
     caller: Writer,
     expected: ExpectedVersion,
@@ -102,13 +101,14 @@ async def update_plan(
     """Change a plan (lead and member organisations only); status: draft -> active -> closed."""
     plan = await plans.update_plan(
         session,
+        now=now,
         settings=settings,
         caller=caller,
         plan_id=plan_id,
         expected_version=expected,
         request=body,
     )
-    with_etag(response, plan.version)
+    set_etag(response, plan.version)
     return PlanRead.model_validate(plan)
 
 
@@ -131,6 +131,7 @@ async def plan_history(
 async def locality_summary(
     code: str,
     session: SessionDep,
+    now: NowDep,
     settings: SettingsDep,
     caller: Reader,
     status: PlanStatus | None = None,
@@ -142,9 +143,10 @@ async def locality_summary(
     """Every plan of a locality: lead, RAG counts of its targets, overdue actions, next review."""
     page = await plans.locality_summary(
         session,
+        now=now,
         settings=settings,
         locality_code=code,
-        where=repository.PlanFilter(
+        where=domain.PlanFilter(
             status=status.value if status else None,
             lead_organisation=lead_organisation,
             objective_code=objective,
@@ -152,4 +154,6 @@ async def locality_summary(
         cursor=cursor,
         limit=limit,
     )
-    return Page(items=page.items, next_cursor=page.next_cursor)
+    return Page(
+        items=[plan_summary(standing) for standing in page.items], next_cursor=page.next_cursor
+    )

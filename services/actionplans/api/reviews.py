@@ -9,6 +9,7 @@ from services.actionplans.schemas import Page, ReviewCreate, ReviewRead
 from services.actionplans.service import reviews
 from shared.app import SessionDep
 from shared.auth import Caller, require_scope
+from shared.clock import NowDep
 
 router = APIRouter(prefix="/api/v1/action-plans/{plan_id}/reviews", tags=["reviews"])
 Reader = Annotated[Caller, require_scope("actionplans:read")]
@@ -17,10 +18,17 @@ Writer = Annotated[Caller, require_scope("actionplans:write")]
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ReviewRead)
 async def record_review(
-    plan_id: str, body: ReviewCreate, response: Response, session: SessionDep, caller: Writer
+    plan_id: str,
+    body: ReviewCreate,
+    response: Response,
+    session: SessionDep,
+    now: NowDep,
+    caller: Writer,
 ) -> ReviewRead:
     """Record a review meeting; each target's value and RAG are frozen as they stand now."""
-    review = await reviews.record_review(session, caller=caller, plan_id=plan_id, request=body)
+    review = await reviews.record_review(
+        session, now=now, caller=caller, plan_id=plan_id, request=body
+    )
     response.headers["Location"] = f"/api/v1/action-plans/{plan_id}/reviews/{review.id}"
     return ReviewRead.model_validate(review)
 

@@ -4,7 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response, status
 
-from services.actionplans.api.http import CursorQuery, ExpectedVersion, LimitQuery, with_etag
+from services.actionplans.api.http import CursorQuery, LimitQuery
+from services.actionplans.api.shapes import target_read
 from services.actionplans.schemas import (
     Page,
     TargetCreate,
@@ -15,6 +16,8 @@ from services.actionplans.schemas import (
 from services.actionplans.service import targets
 from shared.app import SessionDep
 from shared.auth import Caller, require_scope
+from shared.clock import NowDep
+from shared.etag import ExpectedVersion, set_etag
 
 router = APIRouter(prefix="/api/v1/action-plans/{plan_id}/targets", tags=["targets"])
 Reader = Annotated[Caller, require_scope("actionplans:read")]
@@ -23,13 +26,18 @@ Writer = Annotated[Caller, require_scope("actionplans:write")]
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TargetRead)
 async def set_target(
-    plan_id: str, body: TargetCreate, response: Response, session: SessionDep, caller: Writer
+    plan_id: str,
+    body: TargetCreate,
+    response: Response,
+    session: SessionDep,
+    now: NowDep,
+    caller: Writer,
 ) -> TargetRead:
     """Set a SMART target on a PMF indicator: baseline, target value and date, amber tolerance."""
-    target = await targets.set_target(session, caller=caller, plan_id=plan_id, request=body)
-    with_etag(response, target.version)
-    response.headers["Location"] = f"/api/v1/action-plans/{plan_id}/targets/{target.id}"
-    return target
+    state = await targets.set_target(session, now=now, caller=caller, plan_id=plan_id, request=body)
+    set_etag(response, state.target.version)
+    response.headers["Location"] = f"/api/v1/action-plans/{plan_id}/targets/{state.target.id}"
+    return target_read(state)
 
 
 @router.get("", response_model=Page[TargetRead])
@@ -42,7 +50,7 @@ async def list_targets(
 ) -> Page[TargetRead]:
     """A plan's targets with their current value, trajectory, RAG and trend."""
     page = await targets.list_targets(session, plan_id=plan_id, cursor=cursor, limit=limit)
-    return Page(items=page.items, next_cursor=page.next_cursor)
+    return Page(items=[target_read(state) for state in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/{target_id}", response_model=TargetRead)
@@ -50,9 +58,9 @@ async def get_target(
     plan_id: str, target_id: str, response: Response, session: SessionDep, caller: Reader
 ) -> TargetRead:
     """Read one target; its ETag goes in If-Match when you re-baseline it."""
-    target = await targets.get_target(session, plan_id=plan_id, target_id=target_id)
-    with_etag(response, target.version)
-    return target
+    state = await targets.get_target(session, plan_id=plan_id, target_id=target_id)
+    set_etag(response, state.target.version)
+    return target_read(state)
 
 
 @router.post(
@@ -64,20 +72,22 @@ async def rebaseline_target(
     body: TargetRebaseline,
     response: Response,
     session: SessionDep,
+    now: NowDep,
     caller: Writer,
     expected: ExpectedVersion,
 ) -> TargetRead:
     """Re-baseline a target: a new version; earlier versions are kept and stay readable."""
-    target = await targets.rebaseline_target(
+    state = await targets.rebaseline_target(
         session,
+        now=now,
         caller=caller,
         plan_id=plan_id,
         target_id=target_id,
         expected_version=expected,
         request=body,
     )
-    with_etag(response, target.version)
-    return target
+    set_etag(response, state.target.version)
+    return target_read(state)
 
 
 @router.get("/{target_id}/versions", response_model=list[TargetVersionRead])
@@ -85,4 +95,5 @@ async def list_target_versions(
     plan_id: str, target_id: str, session: SessionDep, caller: Reader
 ) -> list[TargetVersionRead]:
     """Every version of a target's numbers, first to current."""
-    return await targets.list_target_versions(session, plan_id=plan_id, target_id=target_id)
+    versions = await targets.list_target_versions(session, plan_id=plan_id, target_id=target_id)
+    return [TargetVersionRead.model_validate(version) for version in versions]

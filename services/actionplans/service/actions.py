@@ -3,34 +3,32 @@ periodic check that announces each action passing its due date once."""
 
 import logging
 import uuid
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.actionplans import domain, events, repository
 from services.actionplans.config import Settings
 from services.actionplans.models import Action, ActionNote, OutboxEvent, Plan
-from services.actionplans.pagination import PageOf, decode_created_cursor, page_by_creation
 from services.actionplans.schemas import (
     ActionCreate,
     ActionNoteCreate,
-    ActionNoteRead,
-    ActionRead,
     ActionUpdate,
 )
 from services.actionplans.service.guards import (
     changed_fields,
     ensure_transition,
-    ensure_version,
     local_today,
     plan_or_404,
     plan_to_change,
     record_change,
     reject_nulls,
-    utcnow,
 )
 from shared.auth import Caller
+from shared.etag import ensure_version
 from shared.outbox import add_event
+from shared.pagination import PageOf, decode_created_cursor, page_by_creation
 from shared.problems import NotFound, Unprocessable
 
 log = logging.getLogger(__name__)
@@ -51,18 +49,24 @@ def _ensure_owner_in_group(plan: Plan, owner: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class ActionWithNotes:
+    action: Action
+    notes: list[ActionNote]
+
+
 async def create_action(
     session: AsyncSession,
     *,
+    now: datetime,
     settings: Settings,
     caller: Caller,
     plan_id: str,
     request: ActionCreate,
-) -> ActionRead:
+) -> Action:
     async with session.begin():
         plan = await plan_to_change(session, plan_id, caller)
         _ensure_owner_in_group(plan, request.owner_organisation)
-        now = utcnow()
         action = Action(
             id=str(uuid.uuid4()),
             plan_id=plan.id,
@@ -86,19 +90,20 @@ async def create_action(
             details=request.model_dump(mode="json"),
         )
         add_event(session, OutboxEvent, events.action_created(plan, action, caller.organisation))
-    return action_read(action, local_today(settings.timezone))
+    return action
 
 
 async def update_action(
     session: AsyncSession,
     *,
+    now: datetime,
     settings: Settings,
     caller: Caller,
     plan_id: str,
     action_id: str,
     expected_version: int | None,
     request: ActionUpdate,
-) -> ActionRead:
+) -> Action:
     """Change an action against the version read; status changes follow the lifecycle."""
     async with session.begin():
         plan = await plan_to_change(session, plan_id, caller)
@@ -117,7 +122,6 @@ async def update_action(
                 ensure_transition(domain.check_action_transition, action.status, updates["status"])
         changes = changed_fields(action, updates)
         if changes:
-            now = utcnow()
             action.updated_at = now
             record_change(
                 session,
@@ -136,23 +140,23 @@ async def update_action(
                         plan, action, previous_status, caller.organisation, now
                     ),
                 )
-    return action_read(action, local_today(settings.timezone))
+    return action
 
 
 async def add_note(
     session: AsyncSession,
     *,
+    now: datetime,
     settings: Settings,
     caller: Caller,
     plan_id: str,
     action_id: str,
     request: ActionNoteCreate,
-) -> ActionRead:
+) -> ActionWithNotes:
     """Record progress on an action (kept in order, never edited)."""
     async with session.begin():
         plan = await plan_to_change(session, plan_id, caller)
         action = await _action_or_404(session, plan_id, action_id)
-        now = utcnow()
         repository.add(
             session,
             ActionNote(
@@ -173,7 +177,9 @@ async def add_note(
             at=now,
             details={"text": request.text},
         )
-    return await get_action(session, settings=settings, plan_id=plan_id, action_id=action_id)
+    return await get_action(
+        session, now=now, settings=settings, plan_id=plan_id, action_id=action_id
+    )
 
 
 async def _action_or_404(session: AsyncSession, plan_id: str, action_id: str) -> Action:
@@ -184,19 +190,18 @@ async def _action_or_404(session: AsyncSession, plan_id: str, action_id: str) ->
 
 
 async def get_action(
-    session: AsyncSession, *, settings: Settings, plan_id: str, action_id: str
-) -> ActionRead:
+    session: AsyncSession, *, now: datetime, settings: Settings, plan_id: str, action_id: str
+) -> ActionWithNotes:
     """One action with its progress notes."""
     action = await _action_or_404(session, plan_id, action_id)
     notes = await repository.notes_of(session, action.id)
-    read = action_read(action, local_today(settings.timezone))
-    read.notes = [ActionNoteRead.model_validate(note) for note in notes]
-    return read
+    return ActionWithNotes(action, list(notes))
 
 
 async def list_actions(
     session: AsyncSession,
     *,
+    now: datetime,
     settings: Settings,
     plan_id: str,
     status: str | None,
@@ -204,9 +209,9 @@ async def list_actions(
     overdue: bool,
     cursor: str | None,
     limit: int,
-) -> PageOf[ActionRead]:
+) -> PageOf[Action]:
     await plan_or_404(session, plan_id)
-    today = local_today(settings.timezone)
+    today = local_today(settings.timezone, now)
     where = repository.ActionFilter(
         status=status, owner_organisation=owner_organisation, overdue_on=today if overdue else None
     )
@@ -214,27 +219,11 @@ async def list_actions(
         session, plan_id, where, decode_created_cursor(cursor), limit
     )
     page = page_by_creation(rows, limit)
-    return PageOf([action_read(a, today) for a in page.items], page.next_cursor)
-
-
-def action_read(action: Action, today: date) -> ActionRead:
-    return ActionRead(
-        id=action.id,
-        plan_id=action.plan_id,
-        description=action.description,
-        owner_organisation=action.owner_organisation,
-        due_on=action.due_on,
-        status=domain.ActionStatus(action.status),
-        overdue=domain.is_overdue(action.due_on, action.status, today),
-        referral_ids=list(action.referral_ids),
-        created_at=action.created_at,
-        updated_at=action.updated_at,
-        version=action.version,
-    )
+    return page
 
 
 async def announce_overdue_actions(
-    sessions: async_sessionmaker[AsyncSession], *, today: date, batch_size: int = 200
+    sessions: async_sessionmaker[AsyncSession], *, now: datetime, today: date, batch_size: int = 200
 ) -> int:
     """Emit `action.overdue` once per open action past its due date; returns how many now.
 
@@ -245,7 +234,6 @@ async def announce_overdue_actions(
     while True:
         async with sessions() as session, session.begin():
             due = await repository.actions_due_for_overdue_notice(session, today, batch_size)
-            now = utcnow()
             for action in due:
                 if not await repository.claim_overdue_notice(session, action.id, now):
                     continue

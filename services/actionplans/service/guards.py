@@ -2,7 +2,7 @@
 the caller saw the current version, and the change goes into the plan's history."""
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,16 +12,12 @@ from services.actionplans import domain, repository
 from services.actionplans.models import Plan, PlanHistory
 from shared.auth import Caller
 from shared.localities import load_localities
-from shared.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from shared.problems import Conflict, Forbidden, NotFound, Unprocessable
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def local_today(timezone: str, now: datetime | None = None) -> date:
+def local_today(timezone: str, now: datetime) -> date:
     """Today's date where the councils are: due dates are calendar dates there."""
-    return (now or utcnow()).astimezone(ZoneInfo(timezone)).date()
+    return now.astimezone(ZoneInfo(timezone)).date()
 
 
 async def plan_or_404(session: AsyncSession, plan_id: str) -> Plan:
@@ -55,15 +51,6 @@ def ensure_open(plan: Plan) -> None:
         raise Conflict("The plan is closed; set its status to active to change it.")
 
 
-def ensure_version(current: int, expected: int | None) -> None:
-    """Refuse an update made against a version the caller did not see (None: `If-Match: *`)."""
-    if expected is not None and current != expected:
-        raise PreconditionFailed(
-            "The resource changed since you read it; read it again and retry with its ETag.",
-            current_etag=etag(current),
-        )
-
-
 def ensure_transition(check: Callable[[str, str], None], current: str, requested: str) -> None:
     """Run a lifecycle check; a refused change is a 409 that lists the allowed ones."""
     try:
@@ -79,10 +66,6 @@ def reject_nulls(updates: dict[str, Any], fields: Iterable[str]) -> None:
             raise Unprocessable(
                 f"'{field}' cannot be null.", errors=[{"field": field, "message": "cannot be null"}]
             )
-
-
-def etag(version: int) -> str:
-    return f'"{version}"'
 
 
 def ensure_locality(locality_file: Any, code: str, field: str = "locality_code") -> None:

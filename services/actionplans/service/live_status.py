@@ -19,7 +19,8 @@ from services.actionplans.models import (
     Target,
     TargetVersion,
 )
-from services.actionplans.service.guards import record_change, utcnow
+from services.actionplans.service.guards import record_change
+from shared.clock import system_clock
 from shared.consumer import EventHandler
 from shared.contracts.metrics import (
     INDICATOR_STATUS_CHANGED_V1,
@@ -29,8 +30,6 @@ from shared.contracts.metrics import (
 )
 from shared.events import EventEnvelope
 from shared.outbox import add_event
-
-CONSUMED_TOPICS = ["metrics.observation", "metrics.indicator"]
 
 
 def trajectory(target: Target, version: TargetVersion) -> domain.Trajectory:
@@ -90,7 +89,7 @@ def refresh_target(
 async def on_observation_recorded(session: AsyncSession, envelope: EventEnvelope) -> None:
     """Learn the indicator, keep the latest value per area, re-rate the targets it measures."""
     payload = ObservationRecordedV1.model_validate(envelope.data)
-    now = utcnow()
+    now = system_clock()  # a consumer has no request: the event is handled now
     await _learn_indicator(session, payload, now)
     observation = await repository.get_latest_observation(
         session, payload.indicator_code, payload.area_code

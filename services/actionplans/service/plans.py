@@ -2,6 +2,7 @@
 
 import dataclasses
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,35 +11,34 @@ from services.actionplans import domain, events, repository
 from services.actionplans.config import Settings
 from services.actionplans.models import OutboxEvent, Plan, PlanHistory
 from services.actionplans.objectives import load_objectives
-from services.actionplans.pagination import (
-    PageOf,
-    decode_created_cursor,
-    decode_sequence_cursor,
-    page_by_creation,
-    page_by_sequence,
-)
-from services.actionplans.schemas import PlanCreate, PlanSummary, PlanUpdate, RagCounts
+from services.actionplans.schemas import PlanCreate, PlanUpdate
 from services.actionplans.service.guards import (
     changed_fields,
     ensure_editor,
     ensure_known_codes,
     ensure_locality,
     ensure_transition,
-    ensure_version,
     local_today,
     plan_or_404,
     record_change,
     reject_nulls,
-    utcnow,
 )
 from shared.auth import Caller
+from shared.etag import ensure_version
 from shared.localities import load_localities
 from shared.outbox import add_event
+from shared.pagination import (
+    PageOf,
+    decode_created_cursor,
+    decode_sequence_cursor,
+    page_by_creation,
+    page_by_sequence,
+)
 from shared.problems import NotFound, Unprocessable
 
 
 async def create_plan(
-    session: AsyncSession, *, settings: Settings, caller: Caller, request: PlanCreate
+    session: AsyncSession, *, now: datetime, settings: Settings, caller: Caller, request: PlanCreate
 ) -> Plan:
     """Create a plan; the creating organisation joins its working group if not already in it."""
     ensure_locality(settings.localities_file, request.locality_code)
@@ -53,7 +53,6 @@ async def create_plan(
     members = _members(request.lead_organisation, request.member_organisations)
     if caller.organisation != request.lead_organisation and caller.organisation not in members:
         members.append(caller.organisation)
-    now = utcnow()
     plan = Plan(
         id=str(uuid.uuid4()),
         title=request.title,
@@ -95,7 +94,7 @@ async def get_plan(session: AsyncSession, *, plan_id: str) -> Plan:
 
 
 async def list_plans(
-    session: AsyncSession, *, where: repository.PlanFilter, cursor: str | None, limit: int
+    session: AsyncSession, *, where: domain.PlanFilter, cursor: str | None, limit: int
 ) -> PageOf[Plan]:
     rows = await repository.list_plans(session, where, decode_created_cursor(cursor), limit)
     return page_by_creation(rows, limit)
@@ -104,6 +103,7 @@ async def list_plans(
 async def update_plan(
     session: AsyncSession,
     *,
+    now: datetime,
     settings: Settings,
     caller: Caller,
     plan_id: str,
@@ -129,7 +129,6 @@ async def update_plan(
             updates["member_organisations"] = _members(
                 lead, updates.get("member_organisations", plan.member_organisations)
             )
-        now = utcnow()
         changes = changed_fields(plan, updates)
         if not changes:
             return plan
@@ -189,41 +188,42 @@ async def plan_history(
     return page_by_sequence(rows, limit)
 
 
+@dataclass(frozen=True)
+class PlanStanding:
+    """Where a plan stands: its targets by RAG (None: no data yet), its actions, its review."""
+
+    plan: Plan
+    rag_counts: dict[str | None, int]
+    open_actions: int
+    overdue_actions: int
+    review_due: bool
+
+
 async def locality_summary(
     session: AsyncSession,
     *,
+    now: datetime,
     settings: Settings,
     locality_code: str,
-    where: repository.PlanFilter,
+    where: domain.PlanFilter,
     cursor: str | None,
     limit: int,
-) -> PageOf[PlanSummary]:
+) -> PageOf[PlanStanding]:
     """Every plan of a locality with its lead, RAG counts, overdue actions and next review."""
     if locality_code not in load_localities(settings.localities_file):
         raise NotFound(f"No locality with code '{locality_code}'.")
     where = dataclasses.replace(where, locality_code=locality_code)
     page = await list_plans(session, where=where, cursor=cursor, limit=limit)
     plan_ids = [plan.id for plan in page.items]
-    today = local_today(settings.timezone)
+    today = local_today(settings.timezone, now)
     rags = await repository.rag_counts(session, plan_ids)
     actions = await repository.action_counts(session, plan_ids, today)
     items = [
-        PlanSummary(
-            plan_id=plan.id,
-            title=plan.title,
-            status=domain.PlanStatus(plan.status),
-            objective_codes=plan.objective_codes,
-            lead_person=plan.lead_person,
-            lead_organisation=plan.lead_organisation,
-            targets=RagCounts(
-                red=rags[plan.id].get("red", 0),
-                amber=rags[plan.id].get("amber", 0),
-                green=rags[plan.id].get("green", 0),
-                no_data=rags[plan.id].get(None, 0),
-            ),
+        PlanStanding(
+            plan=plan,
+            rag_counts=rags[plan.id],
             open_actions=actions[plan.id][0],
             overdue_actions=actions[plan.id][1],
-            next_review_on=plan.next_review_on,
             review_due=plan.status == domain.PlanStatus.ACTIVE
             and plan.next_review_on is not None
             and plan.next_review_on <= today,

@@ -2,22 +2,22 @@
 
 import uuid
 from collections import Counter
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.actionplans import domain, events, repository
 from services.actionplans.models import OutboxEvent, Review, Target, TargetVersion
-from services.actionplans.pagination import PageOf, decode_created_cursor, page_by_creation
 from services.actionplans.schemas import ReviewCreate, TargetSnapshot
 from services.actionplans.service.guards import (
     plan_or_404,
     plan_to_change,
     record_change,
-    utcnow,
 )
 from services.actionplans.service.live_status import trajectory
 from shared.auth import Caller
 from shared.outbox import add_event
+from shared.pagination import PageOf, decode_created_cursor, page_by_creation
 from shared.problems import NotFound
 
 
@@ -43,7 +43,7 @@ def snapshot(target: Target, version: TargetVersion) -> TargetSnapshot:
 
 
 async def record_review(
-    session: AsyncSession, *, caller: Caller, plan_id: str, request: ReviewCreate
+    session: AsyncSession, *, now: datetime, caller: Caller, plan_id: str, request: ReviewCreate
 ) -> Review:
     """Record a review meeting, freeze every target, schedule the next one by the cadence."""
     async with session.begin():
@@ -51,7 +51,6 @@ async def record_review(
         targets = await repository.all_targets_of_plan(session, plan.id)
         versions = await repository.current_versions(session, targets)
         snapshots = [snapshot(t, versions[t.id]) for t in targets]
-        now = utcnow()
         review = Review(
             id=str(uuid.uuid4()),
             plan_id=plan.id,

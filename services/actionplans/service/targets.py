@@ -1,35 +1,40 @@
 """SMART target use cases: set a target, re-baseline it (a new version), read targets."""
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.actionplans import domain, events, repository
 from services.actionplans.models import OutboxEvent, Plan, Target, TargetVersion
-from services.actionplans.pagination import PageOf, decode_created_cursor, page_by_creation
-from services.actionplans.schemas import (
-    TargetCreate,
-    TargetRead,
-    TargetRebaseline,
-    TargetVersionRead,
-)
+from services.actionplans.schemas import TargetCreate, TargetRebaseline
 from services.actionplans.service.guards import (
-    ensure_version,
     plan_or_404,
     plan_to_change,
     record_change,
-    utcnow,
 )
-from services.actionplans.service.live_status import refresh_target, trajectory
+from services.actionplans.service.live_status import refresh_target
 from shared.auth import Caller
+from shared.etag import ensure_version
 from shared.outbox import add_event
+from shared.pagination import PageOf, decode_created_cursor, page_by_creation
 from shared.problems import NotFound, Unprocessable
 
 
+@dataclass(frozen=True)
+class TargetState:
+    """A target with its current version, and the unit of its indicator when known."""
+
+    target: Target
+    version: TargetVersion
+    unit: str | None
+
+
 async def set_target(
-    session: AsyncSession, *, caller: Caller, plan_id: str, request: TargetCreate
-) -> TargetRead:
+    session: AsyncSession, *, now: datetime, caller: Caller, plan_id: str, request: TargetCreate
+) -> TargetState:
     """Add a measurable target to a plan; rated at once if the indicator already has data."""
     missing = domain.missing_target_fields(
         indicator_code=request.indicator_code,
@@ -48,7 +53,6 @@ async def set_target(
     async with session.begin():
         plan = await plan_to_change(session, plan_id, caller)
         direction, source = await _direction_of(session, indicator_code, request.desired_direction)
-        now = utcnow()
         target = Target(
             id=str(uuid.uuid4()),
             plan_id=plan.id,
@@ -80,7 +84,7 @@ async def set_target(
         repository.add(session, version)
         await _rate_and_announce(session, plan, target, version, caller, "target.set", now)
         units = await repository.indicator_units(session, [target.indicator_code])
-    return target_read(target, version, units.get(target.indicator_code))
+    return TargetState(target, version, units.get(target.indicator_code))
 
 
 async def _direction_of(
@@ -153,12 +157,13 @@ async def _rate_and_announce(
 async def rebaseline_target(
     session: AsyncSession,
     *,
+    now: datetime,
     caller: Caller,
     plan_id: str,
     target_id: str,
     expected_version: int | None,
     request: TargetRebaseline,
-) -> TargetRead:
+) -> TargetState:
     """Write a new version of the target's numbers; earlier versions stay as they were."""
     async with session.begin():
         plan = await plan_to_change(session, plan_id, caller)
@@ -166,7 +171,6 @@ async def rebaseline_target(
         ensure_version(target.version, expected_version)
         current = await repository.get_target_version(session, target.id, target.current_version)
         assert current is not None
-        now = utcnow()
         version = TargetVersion(
             target_id=target.id,
             version=current.version + 1,
@@ -186,7 +190,7 @@ async def rebaseline_target(
         target.current_version = version.version
         await _rate_and_announce(session, plan, target, version, caller, "target.rebaselined", now)
         units = await repository.indicator_units(session, [target.indicator_code])
-    return target_read(target, version, units.get(target.indicator_code))
+    return TargetState(target, version, units.get(target.indicator_code))
 
 
 def _given_or(value: float | None, default: float) -> float:
@@ -200,61 +204,31 @@ async def _target_or_404(session: AsyncSession, plan_id: str, target_id: str) ->
     return target
 
 
-async def get_target(session: AsyncSession, *, plan_id: str, target_id: str) -> TargetRead:
+async def get_target(session: AsyncSession, *, plan_id: str, target_id: str) -> TargetState:
     target = await _target_or_404(session, plan_id, target_id)
     version = await repository.get_target_version(session, target.id, target.current_version)
     assert version is not None
     units = await repository.indicator_units(session, [target.indicator_code])
-    return target_read(target, version, units.get(target.indicator_code))
+    return TargetState(target, version, units.get(target.indicator_code))
 
 
 async def list_targets(
     session: AsyncSession, *, plan_id: str, cursor: str | None, limit: int
-) -> PageOf[TargetRead]:
+) -> PageOf[TargetState]:
     await plan_or_404(session, plan_id)
     rows = await repository.list_targets(session, plan_id, decode_created_cursor(cursor), limit)
     page = page_by_creation(rows, limit)
     versions = await repository.current_versions(session, page.items)
     units = await repository.indicator_units(session, [t.indicator_code for t in page.items])
     return PageOf(
-        [target_read(t, versions[t.id], units.get(t.indicator_code)) for t in page.items],
+        [TargetState(t, versions[t.id], units.get(t.indicator_code)) for t in page.items],
         page.next_cursor,
     )
 
 
 async def list_target_versions(
     session: AsyncSession, *, plan_id: str, target_id: str
-) -> list[TargetVersionRead]:
+) -> Sequence[TargetVersion]:
     """Every version of a target's numbers, first to current."""
     target = await _target_or_404(session, plan_id, target_id)
-    rows = await repository.list_target_versions(session, target.id)
-    return [TargetVersionRead.model_validate(row) for row in rows]
-
-
-def target_read(target: Target, version: TargetVersion, unit: str | None) -> TargetRead:
-    line = trajectory(target, version)
-    has_value = target.current_value is not None and target.current_period_end is not None
-    return TargetRead(
-        id=target.id,
-        plan_id=target.plan_id,
-        indicator_code=target.indicator_code,
-        unit=unit,
-        area_code=target.area_code,
-        description=target.description,
-        desired_direction=domain.Direction(target.desired_direction),
-        direction_source=domain.DirectionSource(target.direction_source),
-        current=TargetVersionRead.model_validate(version),
-        current_value=target.current_value,
-        current_period_label=target.current_period_label,
-        expected_value=(
-            round(line.expected_on(target.current_period_end), 4)
-            if has_value and target.current_period_end
-            else None
-        ),
-        gap_to_target=(
-            line.gap_to_target(target.current_value) if target.current_value is not None else None
-        ),
-        rag=domain.Rag(target.rag) if target.rag else None,
-        trend=target.trend,
-        version=target.version,
-    )
+    return await repository.list_target_versions(session, target.id)

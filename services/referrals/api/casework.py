@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
 
-from services.referrals.api import shapes
+from services.referrals import shapes
 from services.referrals.api.deps import IfMatch, NowDep, PurposeDep, SettingsDep, set_etag
 from services.referrals.schemas import (
     HistoryRead,

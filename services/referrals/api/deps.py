@@ -1,35 +1,21 @@
-"""Dependencies shared by the referrals routes: settings, the clock, purpose and If-Match."""
+"""Dependencies of the referrals routes: settings, purpose and If-Match (the clock, settings and
+ETag helpers are the shared ones: shared/clock.py, shared/app.py, shared/etag.py)."""
 
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request, Response
+from fastapi import Depends, Header, Query, Response
 
 from services.referrals.config import Settings
 from services.referrals.models import Referral
-from services.referrals.service.access import etag
+from shared.app import SettingsDep as SharedSettingsDep
+from shared.clock import NowDep as NowDep
+from shared.etag import etag
 
-
-def get_settings(request: Request) -> Settings:
-    return request.app.state.runtime.settings
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
-
-
-def clock_of(app_state: object) -> Callable[[], datetime]:
-    """The app's clock: the system clock unless one was set on `app.state.clock` (tests)."""
-    return getattr(app_state, "clock", system_clock)
-
-
-def current_time(request: Request) -> datetime:
-    return clock_of(request.app.state)()
+SettingsDep = SharedSettingsDep[Settings]
 
 
 def read_purpose(
-    request: Request,
+    settings: SettingsDep,
     purpose: Annotated[
         str | None,
         Query(
@@ -42,11 +28,9 @@ def read_purpose(
         str | None, Header(alias="X-Purpose", pattern=r"^[a-z][a-z0-9_]{1,63}$")
     ] = None,
 ) -> str:
-    return purpose or x_purpose or get_settings(request).default_read_purpose
+    return purpose or x_purpose or settings.default_read_purpose
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-NowDep = Annotated[datetime, Depends(current_time)]
 PurposeDep = Annotated[str, Depends(read_purpose)]
 IfMatch = Annotated[
     str | None,
@@ -55,4 +39,4 @@ IfMatch = Annotated[
 
 
 def set_etag(response: Response, referral: Referral) -> None:
-    response.headers["ETag"] = etag(referral)
+    response.headers["ETag"] = etag(referral.version)

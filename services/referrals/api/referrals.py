@@ -6,11 +6,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from services.referrals.api import shapes
+from services.referrals import shapes
 from services.referrals.api.deps import NowDep, PurposeDep, SettingsDep, set_etag
-from services.referrals.domain import ReferralStatus, Track
-from services.referrals.models import Referral
-from services.referrals.repository import ReferralFilters
+from services.referrals.domain import ReferralFilters, ReferralStatus, Track
 from services.referrals.schemas import (
     OverdueCheckResult,
     ReferralCreate,
@@ -18,9 +16,9 @@ from services.referrals.schemas import (
     ReferralRead,
 )
 from services.referrals.service import intake, overdue, reading
-from services.referrals.service.access import etag_for
 from shared.app import SessionDep
 from shared.auth import Caller, require_scope
+from shared.etag import etag
 
 router = APIRouter(prefix="/api/v1", tags=["referrals"])
 
@@ -50,28 +48,26 @@ async def create_referral(
     ] = None,
 ) -> JSONResponse:
     """Receive a referral at the single point of contact; suggests a track."""
-
-    def render(referral: Referral, repeats: list[str]) -> dict[str, Any]:
-        window = settings.triage_policy().for_locality(referral.locality_code).repeat_window_days
-        stored = reading.RepeatDemand(repeats, window)
-        return shapes.full(referral, stored, now).model_dump(mode="json")
-
     outcome = await intake.create_referral(
         session,
         settings=settings,
         caller=caller,
         request=body,
         now=now,
-        render=render,
         idempotency_key=idempotency_key,
     )
+    if outcome.replayed_body is not None:
+        answer, replayed = outcome.replayed_body, {"Idempotent-Replayed": "true"}
+    else:
+        assert outcome.referral is not None and outcome.repeats is not None
+        answer = shapes.full(outcome.referral, outcome.repeats, now).model_dump(mode="json")
+        replayed = {}
     headers = {
         "Location": f"/api/v1/referrals/{outcome.referral_id}",
-        "ETag": etag_for(outcome.referral_id, outcome.body["version"]),
+        "ETag": etag(answer["version"]),
+        **replayed,
     }
-    if outcome.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(outcome.body, status_code=status.HTTP_201_CREATED, headers=headers)
+    return JSONResponse(answer, status_code=status.HTTP_201_CREATED, headers=headers)
 
 
 @router.get("/referrals", response_model=ReferralPage)

@@ -1,10 +1,12 @@
 """Referral rules: the vocabulary of a referral and its readable reference. No I/O here.
 
 The rules themselves live in submodules by concept: `lifecycle` (the state machine),
-`clocks` (working-day arithmetic), `triage` (suggestion rules), `taxonomy` (categories),
-`sharing` (who may see a referral) and `repeats` (repeat demand).
+`clocks` (working-day arithmetic), `triage` (suggestion rules, which count repeat demand),
+`taxonomy` (categories) and `sharing` (who may see a referral, and the keys that match a
+person or a place across referrals).
 """
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -92,3 +94,16 @@ def format_reference(locality_code: str, year: int, number: int) -> str:
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class ReferralFilters:
+    """Which referrals a list asks for (all when every field is None)."""
+
+    locality_code: str | None = None
+    status: str | None = None
+    track: str | None = None
+    category_code: str | None = None
+    overdue: bool | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None

@@ -11,17 +11,10 @@ from services.referrals.domain.lifecycle import Action, IllegalTransition, next_
 from services.referrals.domain.sharing import may_access
 from services.referrals.models import AuditRecord, HistoryEntry, Referral
 from shared.auth import Caller
-from shared.problems import Conflict, NotFound, PreconditionFailed, PreconditionRequired
+from shared.etag import check_if_match
+from shared.problems import Conflict, NotFound
 
 SYSTEM_SUBJECT = "system:referrals"
-
-
-def etag_for(referral_id: str, version: int) -> str:
-    return f'"{referral_id}.{version}"'
-
-
-def etag(referral: Referral) -> str:
-    return etag_for(referral.id, referral.version)
 
 
 async def load_visible(
@@ -41,21 +34,8 @@ async def load_for_change(
 ) -> Referral:
     """A visible referral whose current ETag the caller names in `If-Match`."""
     referral = await load_visible(session, referral_id, caller, for_update=True)
-    check_if_match(referral, if_match)
+    check_if_match(if_match, referral.version)
     return referral
-
-
-def check_if_match(referral: Referral, if_match: str | None) -> None:
-    if if_match is None or not if_match.strip():
-        raise PreconditionRequired(
-            "Send the referral's current ETag in If-Match to change it.", etag=etag(referral)
-        )
-    candidates = [value.strip().removeprefix("W/") for value in if_match.split(",")]
-    if "*" not in candidates and etag(referral) not in candidates:
-        raise PreconditionFailed(
-            "The referral changed since you read it; read it again and retry.",
-            etag=etag(referral),
-        )
 
 
 def move(referral: Referral, action: Action) -> tuple[str, str]:

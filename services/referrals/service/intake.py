@@ -2,7 +2,6 @@
 
 import hashlib
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,7 +10,7 @@ import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.referrals import domain, events, repository
+from services.referrals import domain, events, repository, shapes
 from services.referrals.config import Settings
 from services.referrals.domain.sharing import normalise_uprn, person_key
 from services.referrals.domain.taxonomy import UnknownCategories
@@ -24,20 +23,22 @@ from services.referrals.models import (
 )
 from services.referrals.schemas import ReferralCreate
 from services.referrals.service.access import record_change
+from services.referrals.service.reading import RepeatDemand
 from shared.auth import Caller
 from shared.localities import load_localities
 from shared.outbox import add_event
 from shared.problems import Unprocessable
 
-# Shapes the stored referral into the response body that a retry will get back verbatim.
-Render = Callable[[Referral, list[str]], dict[str, Any]]
-
 
 @dataclass(frozen=True)
 class IntakeOutcome:
-    body: dict[str, Any]
+    """A new referral with its repeat demand, or the first answer to an earlier request with
+    the same Idempotency-Key (`replayed_body`, returned verbatim)."""
+
     referral_id: str
-    replayed: bool
+    referral: Referral | None = None
+    repeats: RepeatDemand | None = None
+    replayed_body: dict[str, Any] | None = None
 
 
 def request_fingerprint(request: ReferralCreate) -> str:
@@ -52,7 +53,6 @@ async def create_referral(
     caller: Caller,
     request: ReferralCreate,
     now: datetime,
-    render: Render,
     idempotency_key: str | None = None,
 ) -> IntakeOutcome:
     """Record a new referral and its `received` event in one transaction (or replay a retry)."""
@@ -67,8 +67,9 @@ async def create_referral(
             referral, repeats = await _new_referral(
                 session, settings, caller, request, category_codes, now
             )
-            body = render(referral, repeats)
             if idempotency_key:
+                # The first answer, kept in the same transaction for the retries.
+                body = shapes.full(referral, repeats, now).model_dump(mode="json")
                 session.add(
                     IdempotencyRecord(
                         organisation=caller.organisation,
@@ -86,7 +87,7 @@ async def create_referral(
             if replay:
                 return replay
         raise
-    return IntakeOutcome(body, referral.id, replayed=False)
+    return IntakeOutcome(referral.id, referral=referral, repeats=repeats)
 
 
 def _validated(settings: Settings, request: ReferralCreate) -> list[str]:
@@ -127,7 +128,7 @@ async def _replay(
             "This Idempotency-Key was used with a different request body.",
             errors=[{"field": "Idempotency-Key", "message": "reuse a key only for retries"}],
         )
-    return IntakeOutcome(record.response_body, record.referral_id, replayed=True)
+    return IntakeOutcome(record.referral_id, replayed_body=record.response_body)
 
 
 async def _new_referral(
@@ -137,7 +138,7 @@ async def _new_referral(
     request: ReferralCreate,
     category_codes: list[str],
     now: datetime,
-) -> tuple[Referral, list[str]]:
+) -> tuple[Referral, RepeatDemand]:
     policy = settings.triage_policy().for_locality(request.locality_code)
     person = request.subject.person if request.subject else None
     place = request.subject.place if request.subject else None
@@ -211,4 +212,4 @@ async def _new_referral(
         new_version=False,
     )
     add_event(session, OutboxEvent, events.referral_received(referral))
-    return referral, repeats
+    return referral, RepeatDemand(repeats, policy.repeat_window_days)

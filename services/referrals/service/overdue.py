@@ -1,9 +1,5 @@
 """Clocks past due: each referral's clock is announced overdue exactly once."""
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,7 +10,6 @@ from services.referrals.models import OutboxEvent
 from services.referrals.service.access import record_change
 from shared.outbox import add_event
 
-log = logging.getLogger(__name__)
 BATCH_SIZE = 200
 
 
@@ -49,31 +44,9 @@ async def notify_overdue(session: AsyncSession, *, now: datetime) -> int:
             return notified
 
 
-class OverdueChecker:
-    """Runs `notify_overdue` every `interval_s` seconds until stopped."""
-
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        clock: Callable[[], datetime],
-        interval_s: float,
-    ) -> None:
-        self._sessions = sessions
-        self._clock = clock
-        self._interval_s = interval_s
-        self._stop = asyncio.Event()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    async def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                async with self._sessions() as session:
-                    count = await notify_overdue(session, now=self._clock())
-                if count:
-                    log.info("announced %d overdue referral clocks", count)
-            except Exception:
-                log.exception("overdue check failed; retrying at the next interval")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self._interval_s)
+async def check_overdue(
+    sessions: async_sessionmaker[AsyncSession], settings: object, now: datetime
+) -> int:
+    """One round of the periodic overdue check (a PeriodicJob on the ServiceSpec)."""
+    async with sessions() as session:
+        return await notify_overdue(session, now=now)

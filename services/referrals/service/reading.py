@@ -1,17 +1,15 @@
 """Reads: one referral (audited), lists, history, tasks, notes, shares and the audit log."""
 
-import base64
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals import repository
 from services.referrals.config import Settings
-from services.referrals.domain import as_utc
+from services.referrals.domain import ReferralFilters, as_utc
 from services.referrals.models import (
     AuditRecord,
     CaseNote,
@@ -20,10 +18,9 @@ from services.referrals.models import (
     Referral,
     ReferralShare,
 )
-from services.referrals.repository import ReferralFilters
 from services.referrals.service.access import audit_read, load_visible
 from shared.auth import Caller
-from shared.problems import Unprocessable
+from shared.pagination import decode_created_cursor, decode_sequence_cursor, encode_cursor
 
 Row = TypeVar("Row")
 
@@ -118,23 +115,6 @@ async def read_shares(
     return referral, shares
 
 
-def encode_cursor(*parts: object) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(parts)).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> list:
-    try:
-        value = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(value, list):
-            raise ValueError("not a list")
-        return value
-    except ValueError as error:
-        raise Unprocessable(
-            "The cursor is not one this service gave out.",
-            errors=[{"field": "cursor", "message": "pass next_cursor from a previous page"}],
-        ) from error
-
-
 async def list_referrals(
     session: AsyncSession,
     *,
@@ -145,10 +125,8 @@ async def list_referrals(
     now: datetime,
 ) -> tuple[Sequence[Referral], str | None]:
     """The referrals the caller's organisation may see, newest first, one page."""
-    after = None
-    if cursor:
-        received_at, referral_id = _keyset(decode_cursor(cursor))
-        after = (received_at, referral_id)
+    keyset = decode_created_cursor(cursor)  # (received_at, id) of the last referral seen
+    after = (as_utc(keyset[0]), keyset[1]) if keyset else None
     async with session.begin():
         rows = await repository.list_visible(
             session,
@@ -166,17 +144,6 @@ async def list_referrals(
     return page, next_cursor
 
 
-def _keyset(parts: list) -> tuple[datetime, str]:
-    try:
-        received_at, referral_id = parts
-        return as_utc(datetime.fromisoformat(received_at)), str(referral_id)
-    except (ValueError, TypeError) as error:
-        raise Unprocessable(
-            "The cursor is not one this service gave out.",
-            errors=[{"field": "cursor", "message": "pass next_cursor from a previous page"}],
-        ) from error
-
-
 async def list_audit(
     session: AsyncSession,
     *,
@@ -186,12 +153,7 @@ async def list_audit(
     limit: int,
 ) -> tuple[Sequence[AuditRecord], str | None]:
     """The audit log, oldest first; only auditors reach this."""
-    after_seq = None
-    if cursor:
-        parts = decode_cursor(cursor)
-        if len(parts) != 1 or not isinstance(parts[0], int):
-            decode_cursor("!")  # the same problem as any other foreign cursor
-        after_seq = parts[0]
+    after_seq = decode_sequence_cursor(cursor)
     async with session.begin():
         rows = await repository.audit_records(
             session,

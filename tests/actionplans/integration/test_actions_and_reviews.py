@@ -1,6 +1,6 @@
 """Actions (lifecycle, notes, overdue once) and reviews (targets frozen as the meeting saw them)."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -109,8 +109,9 @@ async def test_overdue_action_is_announced_once_and_listed_as_overdue(
         )
     sessions = actionplans_app.state.runtime.sessions
 
-    first = await announce_overdue_actions(sessions, today=today)
-    again = await announce_overdue_actions(sessions, today=today)
+    now = datetime.now(UTC)
+    first = await announce_overdue_actions(sessions, now=now, today=today)
+    again = await announce_overdue_actions(sessions, now=now, today=today)
     overdue = (await actionplans.get(f"{url}?overdue=true", headers=police)).json()["items"]
 
     assert (first, again) == (1, 0)

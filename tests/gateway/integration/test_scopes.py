@@ -1,36 +1,40 @@
-"""Every proxied route needs its scope at the gateway: 403 without it, forwarded with it."""
+"""Every proxied route needs, at the gateway, the scope its service declares for it: 403
+without it, forwarded with it; the gateway reads the scopes from the services' documents."""
+
+import re
 
 import httpx
 import pytest
 
-from services.gateway.scopes import KNOWN_SCOPES
+from services.gateway.scopes import operation_scopes
+from shared.auth import KNOWN_SCOPES
 from tests.gateway.stub_upstream import StubUpstream
 from tests.harness import TokenMinter
+from tests.service_documents import SERVICES, service_document
 
 pytestmark = pytest.mark.integration
 
-ROUTES = [
-    ("GET", "/api/v1/referrals", "referrals:read", "referrals"),
-    ("POST", "/api/v1/referrals", "referrals:write", "referrals"),
-    ("GET", "/api/v1/referrals/r1", "referrals:read", "referrals"),
-    ("PATCH", "/api/v1/referrals/r1", "referrals:write", "referrals"),
-    ("POST", "/api/v1/referrals/r1/triage", "referrals:triage", "referrals"),
-    ("POST", "/api/v1/referrals/r1/tasks", "referrals:write", "referrals"),
-    ("GET", "/api/v1/audit", "audit:read", "referrals"),
-    ("GET", "/api/v1/referral-categories", "referrals:read", "referrals"),
-    ("POST", "/api/v1/referral-categories", "admin", "referrals"),
-    ("GET", "/api/v1/action-plans", "actionplans:read", "actionplans"),
-    ("POST", "/api/v1/action-plans", "actionplans:write", "actionplans"),
-    ("PUT", "/api/v1/objectives/o1", "actionplans:write", "actionplans"),
-    ("GET", "/api/v1/objectives/o1", "actionplans:read", "actionplans"),
-    ("GET", "/api/v1/localities/NO/action-plans", "actionplans:read", "actionplans"),
-    ("GET", "/api/v1/indicators", "metrics:read", "metrics"),
-    ("POST", "/api/v1/indicators", "metrics:write", "metrics"),
-    ("POST", "/api/v1/observations", "metrics:write", "metrics"),
-    ("GET", "/api/v1/areas", "metrics:read", "metrics"),
-    ("GET", "/api/v1/derived/referrals-received", "metrics:read", "metrics"),
-    ("GET", "/api/v1/localities/NO/scorecard", "metrics:read", "metrics"),
-]
+
+def documented_routes() -> list[tuple[str, str, str, str]]:
+    """(method, a concrete path, scope, service) for every operation the services document."""
+    return [
+        (method.upper(), re.sub(r"\{[^}]+\}", "x1", path), scope, service)
+        for service in SERVICES
+        for path, item in service_document(service)["paths"].items()
+        if path.startswith("/api/")
+        for method, operation in item.items()
+        for scope in operation_scopes(operation)
+    ]
+
+
+ROUTES = documented_routes()
+
+
+def test_the_contract_covers_every_service_and_the_triage_decisions() -> None:
+    assert {service for *_, service in ROUTES} == set(SERVICES)
+    for action in ("close", "reopen"):
+        assert ("POST", f"/api/v1/referrals/x1/{action}", "referrals:triage", "referrals") in ROUTES
+    assert ("POST", "/api/v1/referrals/overdue-checks", "referrals:triage", "referrals") in ROUTES
 
 
 @pytest.mark.parametrize(("method", "path", "scope", "service"), ROUTES)

@@ -5,14 +5,13 @@ import pytest
 from services.gateway.config import DEFAULT_ROUTES
 from services.gateway.openapi import merge_documents
 from services.gateway.routing import RouteTable
-from services.gateway.scopes import DEFAULT_SCOPE_RULES, ScopeRules
 
 pytestmark = pytest.mark.unit
 
 SHARED_ERROR = {"type": "object", "properties": {"detail": {"type": "string"}}}
 
 
-def service_document(path: str, schema: dict, tag: str) -> dict:
+def service_document(path: str, schema: dict, tag: str, scope: str) -> dict:
     return {
         "openapi": "3.1.0",
         "paths": {
@@ -20,6 +19,7 @@ def service_document(path: str, schema: dict, tag: str) -> dict:
                 "get": {
                     "operationId": "list_items",
                     "tags": [tag],
+                    "security": [{"OAuth2": [scope]}],
                     "responses": {
                         "200": {
                             "content": {
@@ -41,14 +41,14 @@ def service_document(path: str, schema: dict, tag: str) -> dict:
 def merged() -> dict:
     documents = {
         "referrals": service_document(
-            "/api/v1/referrals", {"properties": {"reference": {}}}, "referrals"
+            "/api/v1/referrals", {"properties": {"reference": {}}}, "referrals", "referrals:read"
         ),
-        "metrics": service_document("/api/v1/indicators", {"properties": {"code": {}}}, "metrics"),
+        "metrics": service_document(
+            "/api/v1/indicators", {"properties": {"code": {}}}, "metrics", "metrics:read"
+        ),
     }
     gateway = {"openapi": "3.1.0", "info": {"title": "Hub"}, "paths": {"/livez": {"get": {}}}}
-    return merge_documents(
-        gateway, documents, RouteTable(DEFAULT_ROUTES), ScopeRules(DEFAULT_SCOPE_RULES)
-    )
+    return merge_documents(gateway, documents, RouteTable(DEFAULT_ROUTES))
 
 
 def test_paths_of_every_service_are_merged_but_their_health_routes_are_not() -> None:
@@ -85,7 +85,7 @@ def test_duplicate_operation_ids_are_made_unique() -> None:
     assert len(ids) == len(set(ids))
 
 
-def test_every_operation_names_the_one_security_scheme_with_its_scope() -> None:
+def test_every_operation_keeps_the_scope_its_service_declares_under_one_scheme() -> None:
     document = merged()
     operation = document["paths"]["/api/v1/referrals"]["get"]
     assert operation["security"] == [{"OAuth2": ["referrals:read"]}]

@@ -180,7 +180,8 @@ async def test_a_target_on_a_derived_indicator_is_rechecked_as_referral_events_a
         baseline_value=69.0,
         baseline_period="2026-03",
         target_value=85.0,
-        target_date=date(2026, 12, 31),
+        # Due at the end of the month the facts fall in, so that month is rated against 85%.
+        target_date=date(2026, 3, 31),
         amber_tolerance=3.0,
         set_at=DAY,
     )

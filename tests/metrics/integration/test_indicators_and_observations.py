@@ -186,3 +186,15 @@ async def test_csv_import_reports_every_bad_row_and_writes_nothing_unless_all_ar
     assert [o["period_label"] for o in stored.json()["items"]] == ["2020/21 Q1", "2020/21 Q2"]
     not_csv = await metrics.post("/api/v1/observations/import", json={"x": 1}, headers=writer)
     assert not_csv.status_code == 415
+
+
+@pytest.mark.parametrize("path", ["/api/v1/indicators", "/api/v1/observations"])
+async def test_a_cursor_this_service_did_not_issue_is_a_400_naming_it(
+    metrics: AsyncClient, mint: TokenMinter, path: str
+) -> None:
+    response = await metrics.get(
+        path, params={"cursor": "feel_safe_day"}, headers=mint.headers("MBC", "metrics:read")
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == "cursor"

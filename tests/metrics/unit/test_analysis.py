@@ -5,12 +5,10 @@ from datetime import date
 
 import pytest
 
-from services.metrics.analysis import (
-    AMBER,
-    GREEN,
+from services.metrics.domain import Direction, Source, Unit
+from services.metrics.domain.analysis import (
     IMPROVING,
     NO_CLEAR_CHANGE,
-    RED,
     WORSENING,
     IndicatorProfile,
     Point,
@@ -22,7 +20,9 @@ from services.metrics.analysis import (
     proportion_difference_interval,
     rag_against,
 )
-from services.metrics.domain import Direction, Source, Unit
+from shared.rag import Rag
+
+AMBER, GREEN, RED = Rag.AMBER, Rag.GREEN, Rag.RED
 
 pytestmark = pytest.mark.unit
 
@@ -92,15 +92,27 @@ def test_zero_baseline_moves_count_by_their_sign() -> None:
     assert assess_status(DAYS_DOWN, point(0), point(0)).status == NO_CLEAR_CHANGE
 
 
-def test_rag_is_green_at_the_target_amber_within_tolerance_red_beyond() -> None:
-    target = Target(target_value=75, amber_tolerance=10, source="actionplans", target_id="t1")
-    assert rag_against(Direction.UP, 75, target) == GREEN
-    assert rag_against(Direction.UP, 68.65, target) == AMBER
-    assert rag_against(Direction.UP, 60, target) == RED
+def test_an_indicators_own_target_is_green_at_the_target_amber_within_tolerance_red_beyond() -> (
+    None
+):
+    target = Target(target_value=75, amber_tolerance=10, source="indicator")
+    assert rag_against(Direction.UP, point(75), target) == GREEN
+    assert rag_against(Direction.UP, point(68.65), target) == AMBER
+    assert rag_against(Direction.UP, point(60), target) == RED
     down = Target(target_value=200, amber_tolerance=20, source="indicator")
-    assert rag_against(Direction.DOWN, 172, down) == GREEN
-    assert rag_against(Direction.DOWN, 215, down) == AMBER
-    assert rag_against(Direction.DOWN, 260, down) == RED
+    assert rag_against(Direction.DOWN, point(172), down) == GREEN
+    assert rag_against(Direction.DOWN, point(215), down) == AMBER
+    assert rag_against(Direction.DOWN, point(260), down) == RED
+
+
+def test_a_plans_target_is_rated_against_its_trajectory_at_the_end_of_the_values_period() -> None:
+    # Newport, feeling safe by day: 31.18% (Sept 2020) to 60% by Sept 2021, 5 points' leeway;
+    # the line expects about 45.5% at the end of March 2021.
+    target = Target(60.0, 5.0, "actionplans", "t1", 31.18, date(2020, 9, 30), date(2021, 9, 30))
+    march = date(2021, 3, 1)
+    assert rag_against(Direction.UP, Point(march, date(2021, 3, 31), "M", 46.0), target) == GREEN
+    assert rag_against(Direction.UP, Point(march, date(2021, 3, 31), "M", 41.0), target) == AMBER
+    assert rag_against(Direction.UP, Point(march, date(2021, 3, 31), "M", 35.49), target) == RED
 
 
 def test_series_assessment_uses_first_as_baseline_and_penultimate_as_previous() -> None:

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from services.metrics.domain import Frequency, IndicatorRules, Source, Unit
-from services.metrics.observation_csv import parse_observations_csv
+from services.metrics.domain.observation_csv import parse_observations_csv
 
 pytestmark = pytest.mark.unit
 

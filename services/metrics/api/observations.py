@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from services.metrics import service
 from services.metrics.areas import Area, load_areas
 from services.metrics.config import Settings
 from services.metrics.domain import ObservationInput, Source
@@ -21,8 +20,11 @@ from services.metrics.schemas import (
     ObservationOut,
     ObservationPage,
 )
-from shared.app import RuntimeDep, SessionDep
+from services.metrics.service import observations as service
+from shared.app import SessionDep
+from shared.app import SettingsDep as SharedSettingsDep
 from shared.auth import Caller, require_scope
+from shared.clock import NowDep
 from shared.problems import NotFound, Problem, Unprocessable
 
 router = APIRouter(prefix="/api/v1", tags=["metrics"])
@@ -32,9 +34,10 @@ Writer = Annotated[Caller, require_scope("metrics:write")]
 Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
 
 
-def get_areas(runtime: RuntimeDep) -> dict[str, Area]:
-    settings = runtime.settings
-    assert isinstance(settings, Settings)
+SettingsDep = SharedSettingsDep[Settings]
+
+
+def get_areas(settings: SettingsDep) -> dict[str, Area]:
     return load_areas(settings.areas_file, settings.localities_file)
 
 
@@ -58,10 +61,14 @@ def as_utc(moment: datetime | None) -> datetime | None:
 
 @router.post("/indicators", response_model=IndicatorOut, status_code=status.HTTP_201_CREATED)
 async def create_indicator(
-    request: IndicatorCreate, session: SessionDep, caller: Writer, response: Response
+    request: IndicatorCreate,
+    session: SessionDep,
+    now: NowDep,
+    caller: Writer,
+    response: Response,
 ) -> IndicatorOut:
     """Define an indicator (code, unit, desired direction, frequency, source)."""
-    indicator = await service.create_indicator(session, request)
+    indicator = await service.create_indicator(session, request, now=now)
     response.headers["Location"] = f"/api/v1/indicators/{indicator.code}"
     return IndicatorOut.model_validate(indicator)
 
@@ -70,16 +77,14 @@ async def create_indicator(
 async def list_indicators(
     session: SessionDep,
     caller: Reader,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Limit = 100,
     source: Source | None = None,
 ) -> IndicatorPage:
     """Indicator definitions by code, a page at a time (pass `next_cursor` back as `cursor`)."""
-    rows, next_cursor = await service.list_indicators(
-        session, cursor=cursor, limit=limit, source=source
-    )
+    page = await service.list_indicators(session, cursor=cursor, limit=limit, source=source)
     return IndicatorPage(
-        items=[IndicatorOut.model_validate(r) for r in rows], next_cursor=next_cursor
+        items=[IndicatorOut.model_validate(r) for r in page.items], next_cursor=page.next_cursor
     )
 
 
@@ -91,10 +96,12 @@ async def get_indicator(code: str, session: SessionDep, caller: Reader) -> Indic
 
 @router.patch("/indicators/{code}", response_model=IndicatorOut)
 async def update_indicator(
-    code: str, request: IndicatorUpdate, session: SessionDep, caller: Writer
+    code: str, request: IndicatorUpdate, session: SessionDep, now: NowDep, caller: Writer
 ) -> IndicatorOut:
     """Change an indicator's name, description, direction, labels, target or tolerance."""
-    return IndicatorOut.model_validate(await service.update_indicator(session, code, request))
+    return IndicatorOut.model_validate(
+        await service.update_indicator(session, code, request, now=now)
+    )
 
 
 @router.delete("/indicators/{code}", status_code=status.HTTP_204_NO_CONTENT)
@@ -108,6 +115,7 @@ async def delete_indicator(code: str, session: SessionDep, caller: Writer) -> Re
 async def record_observation(
     request: ObservationCreate,
     session: SessionDep,
+    now: NowDep,
     caller: Writer,
     areas: AreasDep,
     response: Response,
@@ -118,6 +126,7 @@ async def record_observation(
         ObservationInput(**request.model_dump()),
         organisation=caller.organisation,
         areas=areas,
+        now=now,
     )
     if not changed:
         response.status_code = status.HTTP_200_OK
@@ -137,17 +146,16 @@ CSV_BODY = {
 async def import_observations(
     request: Request,
     session: SessionDep,
+    now: NowDep,
     caller: Writer,
     areas: AreasDep,
-    runtime: RuntimeDep,
+    settings: SettingsDep,
     dry_run: Annotated[bool, Query(description="check and count, write nothing")] = False,
 ) -> ImportReport:
     """Import observations from CSV (text/csv): all rows or none; dry_run only checks."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type not in ("text/csv", "application/csv"):
         raise UnsupportedMediaType("Send the file as text/csv.", field="content-type")
-    settings = runtime.settings
-    assert isinstance(settings, Settings)
     body = await request.body()
     if len(body) > settings.import_max_bytes:
         raise PayloadTooLarge(f"The file is larger than {settings.import_max_bytes} bytes.")
@@ -156,7 +164,7 @@ async def import_observations(
     except UnicodeDecodeError as error:
         raise Unprocessable("The file is not UTF-8 text.", field="body") from error
     return await service.import_observations(
-        session, text, organisation=caller.organisation, areas=areas, dry_run=dry_run
+        session, text, organisation=caller.organisation, areas=areas, dry_run=dry_run, now=now
     )
 
 
@@ -168,24 +176,21 @@ async def list_observations(
     area: Annotated[str | None, Query(max_length=32)] = None,
     as_of: Annotated[datetime | None, Query(description="values as known at this time")] = None,
     include_revisions: bool = False,
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Limit = 100,
 ) -> ObservationPage:
     """Observations (current values, or as known at `as_of`), a page at a time."""
-    rows = await service.list_observations(
+    page = await service.list_observations(
         session,
         indicator_code=indicator,
         area_code=area,
         as_of=as_utc(as_of),
         include_revisions=include_revisions,
-        after_id=cursor,
-        limit=limit + 1,
+        cursor=cursor,
+        limit=limit,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
     return ObservationPage(
-        items=[ObservationOut.model_validate(r) for r in rows],
-        next_cursor=str(rows[-1].id) if more and rows else None,
+        items=[ObservationOut.model_validate(r) for r in page.items], next_cursor=page.next_cursor
     )
 
 

@@ -5,10 +5,10 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.metrics import derived_repository as facts
-from services.metrics.analysis import Point
-from services.metrics.derived_repository import DerivedRow
 from services.metrics.domain import Granularity, period_end_for, period_label
+from services.metrics.domain.analysis import Point
+from services.metrics.repository import facts
+from services.metrics.repository.facts import DerivedRow
 
 Calculation = Callable[
     [AsyncSession, Granularity, Sequence[str] | None], Awaitable[list[DerivedRow]]

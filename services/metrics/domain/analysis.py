@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.metrics.domain import DEFAULT_NO_CHANGE_TOLERANCE, Direction, Source, Unit
+from shared.rag import Trajectory
 
 Z_95 = 1.959963984540054
 
 IMPROVING, WORSENING, NO_CLEAR_CHANGE = "improving", "worsening", "no_clear_change"
-RED, AMBER, GREEN = "red", "amber", "green"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +51,31 @@ class Status:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """What the value should reach; from an action plan's SMART target or the indicator."""
+    """What the value should reach; from an action plan's SMART target or the indicator.
+
+    A plan's target runs from its baseline (`baseline_value` on `starts_on`) to the target value
+    on `ends_on`; an indicator's own target has no baseline and is rated against its value.
+    """
 
     target_value: float
     amber_tolerance: float
     source: str  # "actionplans" | "indicator"
     target_id: str | None = None
+    baseline_value: float | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+    def trajectory(self, direction: Direction) -> Trajectory:
+        if self.baseline_value is None or self.starts_on is None or self.ends_on is None:
+            return Trajectory.flat(direction, self.target_value, self.amber_tolerance)
+        return Trajectory(
+            direction=direction,
+            baseline_value=self.baseline_value,
+            target_value=self.target_value,
+            starts_on=self.starts_on,
+            ends_on=self.ends_on,
+            amber_tolerance=self.amber_tolerance,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,16 +151,10 @@ def assess_status(profile: IndicatorProfile, earlier: Point, later: Point) -> St
     return Status(_directional(profile.direction, sign), "relative_tolerance")
 
 
-def rag_against(direction: Direction, value: float, target: Target) -> str:
-    """Green at or beyond the target, amber within the tolerance short of it, red otherwise."""
-    shortfall = (
-        target.target_value - value if direction is Direction.UP else value - target.target_value
-    )
-    if shortfall <= 0:
-        return GREEN
-    if shortfall <= target.amber_tolerance:
-        return AMBER
-    return RED
+def rag_against(direction: Direction, latest: Point, target: Target) -> str:
+    """The shared RAG rule (shared/rag.py): the latest value against where the target's
+    trajectory is at the end of that value's period, as the action plan rates it."""
+    return target.trajectory(direction).rag(latest.value, latest.period_end).value
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +188,6 @@ def assess_series(
         change_since_previous=change_between(previous.value, latest.value) if previous else None,
         status=assess_status(profile, baseline, latest),
         status_since_previous=assess_status(profile, previous, latest) if previous else None,
-        rag=rag_against(profile.direction, latest.value, target) if target else None,
+        rag=rag_against(profile.direction, latest, target) if target else None,
         target=target,
     )

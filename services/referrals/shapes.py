@@ -1,4 +1,8 @@
-"""Turn stored referrals into response bodies (with or without personal fields)."""
+"""Turn stored referrals into response bodies (with or without personal fields).
+
+Used by the routes, and by intake, which keeps its first answer to a request with an
+Idempotency-Key so that a retry gets it back verbatim.
+"""
 
 from collections.abc import Callable
 from datetime import datetime

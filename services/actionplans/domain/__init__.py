@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+# The RAG rule is shared with the metrics service's scorecard: one rule, one colour per target.
+from shared.rag import Rag as Rag
+from shared.rag import Trajectory as Trajectory
+
 
 class PlanStatus(StrEnum):
     DRAFT = "draft"
@@ -61,12 +65,6 @@ class ReviewCadence(StrEnum):
 class Direction(StrEnum):
     UP = "up"
     DOWN = "down"
-
-
-class Rag(StrEnum):
-    RED = "red"
-    AMBER = "amber"
-    GREEN = "green"
 
 
 class DirectionSource(StrEnum):
@@ -146,55 +144,6 @@ def missing_target_fields(
     return missing
 
 
-@dataclass(frozen=True, slots=True)
-class Trajectory:
-    """A SMART target as a straight line from the baseline to the target value.
-
-    The line starts at the baseline value on `starts_on` (the end of the baseline period when
-    known, otherwise the day the target was set) and reaches the target value on `ends_on`.
-    """
-
-    direction: Direction
-    baseline_value: float
-    target_value: float
-    starts_on: date
-    ends_on: date
-    amber_tolerance: float
-
-    def expected_on(self, day: date) -> float:
-        """Where the indicator should be on `day` to be on course for the target."""
-        if day >= self.ends_on or self.ends_on <= self.starts_on:
-            return self.target_value
-        if day <= self.starts_on:
-            return self.baseline_value
-        elapsed = (day - self.starts_on).days / (self.ends_on - self.starts_on).days
-        return self.baseline_value + (self.target_value - self.baseline_value) * elapsed
-
-    def shortfall(self, value: float, measured_on: date) -> float:
-        """How far `value` falls short of the expected value (<= 0 means on or ahead of course)."""
-        expected = self.expected_on(measured_on)
-        gap = expected - value if self.direction == Direction.UP else value - expected
-        return round(gap, 9)  # float noise must not turn an exact hit into a miss
-
-    def rag(self, value: float, measured_on: date) -> Rag:
-        """Green on or ahead of course, amber short by at most the tolerance, red beyond."""
-        shortfall = self.shortfall(value, measured_on)
-        if shortfall <= 0:
-            return Rag.GREEN
-        if shortfall <= self.amber_tolerance:
-            return Rag.AMBER
-        return Rag.RED
-
-    def gap_to_target(self, value: float) -> float:
-        """Distance still to travel to the final target (0 once it is met), in indicator units."""
-        gap = (
-            self.target_value - value
-            if self.direction == Direction.UP
-            else value - self.target_value
-        )
-        return max(round(gap, 9), 0.0)
-
-
 def turned_red(previous: str | None, current: str | None) -> bool:
     """A target went off track: it is red now and was not before."""
     return current == Rag.RED and previous != Rag.RED
@@ -215,3 +164,13 @@ def supersedes(new: ObservationPoint, known: ObservationPoint | None) -> bool:
     if new.period_end != known.period_end:
         return new.period_end > known.period_end
     return new.revision >= known.revision
+
+
+@dataclass(frozen=True, slots=True)
+class PlanFilter:
+    """Which plans a list asks for (all when every field is None)."""
+
+    locality_code: str | None = None
+    status: str | None = None
+    lead_organisation: str | None = None
+    objective_code: str | None = None

@@ -8,16 +8,16 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.metrics import derived_repository as facts
 from services.metrics import repository
-from services.metrics.analysis_service import announce_derived_changes, announce_status_changes
 from services.metrics.models import ActionFact, ReferralFact, Target
+from services.metrics.repository import facts
+from services.metrics.service.analysis import announce_derived_changes, announce_status_changes
+from shared.clock import system_clock
 from shared.consumer import EventHandler
 from shared.contracts import actionplans as plans
 from shared.contracts import referrals
 from shared.events import EventEnvelope
 
-CONSUMED_TOPICS = ["referrals.referral", "actionplans.target", "actionplans.action"]
 TRIAGE_INDICATORS = ("see_and_solve_share", "multi_agency_share")
 RESOLUTION_INDICATORS = ("see_and_solve_within_day", "median_days_to_resolution")
 
@@ -36,7 +36,7 @@ async def _referral_fact(
             referral_id=payload.referral_id,
             locality_code=payload.locality_code,
             channel="unknown",
-            received_at=utc(received_at or datetime.now(UTC)),
+            received_at=utc(received_at or system_clock()),
         )
         session.add(fact)
     return fact
@@ -124,6 +124,16 @@ async def on_action_overdue(session: AsyncSession, envelope: EventEnvelope) -> N
     await announce_derived_changes(session, payload.locality_code, ("overdue_actions",))
 
 
+def keep_target(target: Target, payload: plans.TargetSetV1) -> None:
+    """Copy a target version into the local read model, trajectory included (shared RAG rule)."""
+    target.version, target.plan_id = payload.version, payload.plan_id
+    target.indicator_code, target.area_code = payload.indicator_code, payload.area_code
+    target.baseline_value, target.baseline_period = payload.baseline_value, payload.baseline_period
+    target.baseline_on = payload.baseline_on
+    target.target_value, target.target_date = payload.target_value, payload.target_date
+    target.amber_tolerance, target.set_at = payload.amber_tolerance, utc(payload.set_at)
+
+
 async def on_target_set(session: AsyncSession, envelope: EventEnvelope) -> None:
     """Keep the highest version of each target, then re-check RAG for its indicator and area."""
     payload = plans.TargetSetV1.model_validate(envelope.data)
@@ -133,11 +143,7 @@ async def on_target_set(session: AsyncSession, envelope: EventEnvelope) -> None:
     if target is None:
         target = Target(target_id=payload.target_id)
         session.add(target)
-    target.version, target.plan_id = payload.version, payload.plan_id
-    target.indicator_code, target.area_code = payload.indicator_code, payload.area_code
-    target.baseline_value, target.baseline_period = payload.baseline_value, payload.baseline_period
-    target.target_value, target.target_date = payload.target_value, payload.target_date
-    target.amber_tolerance, target.set_at = payload.amber_tolerance, utc(payload.set_at)
+    keep_target(target, payload)
     await session.flush()
     await announce_status_changes(session, [(payload.indicator_code, payload.area_code)])
 

@@ -2,16 +2,16 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.metrics import derived_repository, events, repository
-from services.metrics.analysis_service import announce_status_changes
+from services.metrics import events, repository
 from services.metrics.areas import Area
 from services.metrics.domain import (
     Frequency,
+    Granularity,
     IndicatorRules,
     InvalidObservation,
     ObservationInput,
@@ -20,16 +20,18 @@ from services.metrics.domain import (
     check_observation,
     period_label,
 )
-from services.metrics.models import Indicator, Observation
-from services.metrics.observation_csv import parse_observations_csv
+from services.metrics.domain.observation_csv import parse_observations_csv
+from services.metrics.models import Indicator, Observation, Target
+from services.metrics.repository import facts as derived_repository
+from services.metrics.repository.facts import DerivedRow
 from services.metrics.schemas import (
     ImportReport,
     IndicatorCreate,
     IndicatorUpdate,
-    ReferralCount,
-    ReferralCounts,
     RowError,
 )
+from services.metrics.service.analysis import announce_status_changes
+from shared.pagination import PageOf, decode_key_cursor, decode_sequence_cursor, page_by_key
 from shared.problems import Conflict, NotFound, Unprocessable
 
 
@@ -42,11 +44,12 @@ def rules_of(indicator: Indicator) -> IndicatorRules:
     )
 
 
-async def create_indicator(session: AsyncSession, request: IndicatorCreate) -> Indicator:
+async def create_indicator(
+    session: AsyncSession, request: IndicatorCreate, *, now: datetime
+) -> Indicator:
     async with session.begin():
         if await repository.get_indicator(session, request.code) is not None:
             raise Conflict(f"Indicator '{request.code}' exists.", field="code")
-        now = datetime.now(UTC)
         indicator = Indicator(**request.model_dump(), created_at=now, updated_at=now)
         session.add(indicator)
     return indicator
@@ -61,16 +64,19 @@ async def get_indicator(session: AsyncSession, code: str) -> Indicator:
 
 async def list_indicators(
     session: AsyncSession, *, cursor: str | None, limit: int, source: Source | None
-) -> tuple[Sequence[Indicator], str | None]:
-    rows = await repository.list_indicators(
-        session, after=cursor, limit=limit + 1, source=source.value if source else None
-    )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1].code if more and rows else None)
+) -> PageOf[Indicator]:
+    """Indicators by code, one page; `cursor` is the previous page's `next_cursor`."""
+    after = decode_key_cursor(cursor)
+    async with session.begin():
+        rows = await repository.list_indicators(
+            session, after=after, limit=limit + 1, source=source.value if source else None
+        )
+    return page_by_key(list(rows), limit, key=lambda indicator: indicator.code)
 
 
-async def update_indicator(session: AsyncSession, code: str, request: IndicatorUpdate) -> Indicator:
+async def update_indicator(
+    session: AsyncSession, code: str, request: IndicatorUpdate, *, now: datetime
+) -> Indicator:
     async with session.begin():
         indicator = await get_indicator(session, code)
         changes = request.model_dump(exclude_unset=True)
@@ -79,7 +85,7 @@ async def update_indicator(session: AsyncSession, code: str, request: IndicatorU
                 raise Unprocessable(f"'{field}' cannot be null.", field=field)
         for field, value in changes.items():
             setattr(indicator, field, value)
-        indicator.updated_at = datetime.now(UTC)
+        indicator.updated_at = now
         pairs = await _series_of_indicator(session, indicator)
         await announce_status_changes(session, pairs)  # a new direction or target may flip RAG
     return indicator
@@ -128,11 +134,11 @@ async def _record(
     organisation: str,
     *,
     write: bool,
+    now: datetime,
 ) -> RecordingOutcome:
     """Create, revise or leave each observation; a revision supersedes the current row."""
     keys = [(o.indicator_code, o.area_code, o.period_start) for o in observations]
     current = await repository.current_observations(session, keys)
-    now = datetime.now(UTC)
     outcome = RecordingOutcome([], [], [])
     for observation, key in zip(observations, keys, strict=True):
         indicator = indicators[observation.indicator_code]
@@ -185,6 +191,7 @@ async def record_observation(
     *,
     organisation: str,
     areas: dict[str, Area],
+    now: datetime,
 ) -> tuple[Observation, bool]:
     """Record one value; returns the current row and whether anything changed."""
     async with session.begin():
@@ -198,7 +205,7 @@ async def record_observation(
         except InvalidObservation as error:
             raise Unprocessable(error.reason, field=error.field) from error
         outcome = await _record(
-            session, [observation], {indicator.code: indicator}, organisation, write=True
+            session, [observation], {indicator.code: indicator}, organisation, write=True, now=now
         )
     if outcome.unchanged:
         return outcome.unchanged[0], False
@@ -212,6 +219,7 @@ async def import_observations(
     organisation: str,
     areas: dict[str, Area],
     dry_run: bool,
+    now: datetime,
 ) -> ImportReport:
     """All rows or none: any bad row refuses the whole file, naming every bad row."""
     async with session.begin():
@@ -233,6 +241,7 @@ async def import_observations(
             indicators,
             organisation,
             write=not dry_run and not errors,
+            now=now,
         )
     return ImportReport(
         dry_run=dry_run,
@@ -253,11 +262,35 @@ async def get_observation(session: AsyncSession, observation_id: int) -> Observa
 
 async def count_referrals_received(
     session: AsyncSession, *, locality_code: str | None
-) -> ReferralCounts:
-    rows = await derived_repository.referral_totals(session, locality_code)
-    return ReferralCounts(
-        items=[ReferralCount(locality_code=c, referrals_received=n) for c, n in rows]
-    )
+) -> list[tuple[str, int]]:
+    """(locality, referrals received) in total, from the referral facts."""
+    async with session.begin():
+        return list(await derived_repository.referral_totals(session, locality_code))
+
+
+async def referrals_received_per_period(
+    session: AsyncSession, *, granularity: Granularity, locality_code: str | None
+) -> list[DerivedRow]:
+    """Referrals received per locality and week, month or quarter."""
+    async with session.begin():
+        return list(
+            await derived_repository.referrals_received(
+                session, granularity, [locality_code] if locality_code else None
+            )
+        )
+
+
+async def list_targets(
+    session: AsyncSession, *, indicator_code: str, area_code: str | None
+) -> Sequence[Target]:
+    """Targets set on an indicator by action plans (the latest version of each); 404 without
+    the indicator."""
+    async with session.begin():
+        if await repository.get_indicator(session, indicator_code) is None:
+            raise NotFound(f"No indicator '{indicator_code}'.", field="code")
+        return await repository.list_targets(
+            session, indicator_code=indicator_code, area_code=area_code
+        )
 
 
 async def list_observations(
@@ -267,15 +300,19 @@ async def list_observations(
     area_code: str | None,
     as_of: datetime | None,
     include_revisions: bool,
-    after_id: int | None,
+    cursor: str | None,
     limit: int,
-) -> Sequence[Observation]:
-    return await repository.list_observations(
-        session,
-        indicator_code=indicator_code,
-        area_code=area_code,
-        as_of=as_of,
-        include_revisions=include_revisions,
-        after_id=after_id,
-        limit=limit,
-    )
+) -> PageOf[Observation]:
+    """Observations in id order, one page; `cursor` is the previous page's `next_cursor`."""
+    after_id = decode_sequence_cursor(cursor)
+    async with session.begin():
+        rows = await repository.list_observations(
+            session,
+            indicator_code=indicator_code,
+            area_code=area_code,
+            as_of=as_of,
+            include_revisions=include_revisions,
+            after_id=after_id,
+            limit=limit + 1,
+        )
+    return page_by_key(list(rows), limit, key=lambda observation: observation.id)

@@ -1,27 +1,19 @@
 """Use cases of the analysis: series, analysis, comparison, scorecard and status announcements."""
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.metrics import analysis, derived, events, repository
-from services.metrics.analysis_schemas import (
-    AnalysisOut,
-    ComparisonItem,
-    ComparisonOut,
-    Scorecard,
-    ScorecardRow,
-    change_out,
-    point_out,
-    status_out,
-    target_out,
-)
+from services.metrics import events, repository
 from services.metrics.areas import Area
-from services.metrics.domain import Direction, Granularity, Source, Unit
+from services.metrics.domain import Direction, Granularity, Source, Unit, analysis
 from services.metrics.models import Indicator, IndicatorStatus
 from services.metrics.models import Target as TargetRow
+from services.metrics.service import derived
+from shared.clock import system_clock
 from shared.problems import NotFound
 
 SeriesMap = dict[tuple[str, str], list[analysis.Point]]
@@ -39,7 +31,15 @@ def profile_of(indicator: Indicator) -> analysis.IndicatorProfile:
 def target_for(indicator: Indicator, row: TargetRow | None) -> analysis.Target | None:
     """The action plan's target when one is set, else the indicator's own, else none."""
     if row is not None:
-        return analysis.Target(row.target_value, row.amber_tolerance, "actionplans", row.target_id)
+        return analysis.Target(
+            row.target_value,
+            row.amber_tolerance,
+            "actionplans",
+            row.target_id,
+            baseline_value=row.baseline_value,
+            starts_on=row.baseline_on or row.set_at.date(),
+            ends_on=row.target_date,
+        )
     if indicator.target_value is not None:
         return analysis.Target(indicator.target_value, indicator.amber_tolerance or 0, "indicator")
     return None
@@ -110,6 +110,42 @@ def _area(areas: dict[str, Area], code: str) -> Area:
     return areas[code]
 
 
+@dataclass(frozen=True)
+class IndicatorAnalysis:
+    """One indicator for one area: its series and what the analysis makes of it."""
+
+    indicator: Indicator
+    area_code: str
+    as_of: datetime | None
+    target: analysis.Target | None
+    series: list[analysis.Point]
+    result: analysis.Assessment | None
+
+
+@dataclass(frozen=True)
+class AreaComparison:
+    area: Area
+    latest: analysis.Point | None
+    result: analysis.Assessment | None
+    difference: analysis.Status | None  # against the first area's latest value
+    difference_absolute: float | None
+
+
+@dataclass(frozen=True)
+class ScorecardLine:
+    indicator: Indicator
+    target: analysis.Target | None
+    result: analysis.Assessment | None
+    comparison: dict[str, float | None]  # comparison area -> its latest value
+
+
+@dataclass(frozen=True)
+class LocalityScorecard:
+    locality: Area
+    as_of: datetime | None
+    lines: list[ScorecardLine]
+
+
 async def analyse(
     session: AsyncSession,
     *,
@@ -117,36 +153,20 @@ async def analyse(
     area_code: str,
     areas: dict[str, Area],
     as_of: datetime | None,
-) -> AnalysisOut:
+) -> IndicatorAnalysis:
     """Latest value, changes, status and RAG of one indicator for one area, with its series."""
     _area(areas, area_code)
-    indicator = await _indicator(session, indicator_code)
-    series = (await load_series(session, [indicator], [area_code], as_of)).get(
-        (indicator.code, area_code), []
-    )
-    targets = await repository.latest_targets(
-        session, area_codes=[area_code], indicator_codes=[indicator.code]
-    )
+    async with session.begin():
+        indicator = await _indicator(session, indicator_code)
+        series = (await load_series(session, [indicator], [area_code], as_of)).get(
+            (indicator.code, area_code), []
+        )
+        targets = await repository.latest_targets(
+            session, area_codes=[area_code], indicator_codes=[indicator.code]
+        )
     target = target_for(indicator, targets.get((indicator.code, area_code)))
     result = analysis.assess_series(profile_of(indicator), series, target)
-    out = AnalysisOut(
-        indicator_code=indicator.code,
-        area_code=area_code,
-        unit=indicator.unit,
-        desired_direction=indicator.desired_direction,
-        as_of=as_of,
-        target=target_out(target),
-        series=[p for p in map(point_out, series) if p is not None],
-    )
-    if result is not None:
-        out.latest, out.baseline = point_out(result.latest), point_out(result.baseline)
-        out.previous = point_out(result.previous)
-        out.change_since_baseline = change_out(result.change_since_baseline)
-        out.change_since_previous = change_out(result.change_since_previous)
-        out.status = status_out(result.status)
-        out.status_since_previous = status_out(result.status_since_previous)
-        out.rag = result.rag
-    return out
+    return IndicatorAnalysis(indicator, area_code, as_of, target, series, result)
 
 
 async def compare(
@@ -156,18 +176,18 @@ async def compare(
     area_codes: Sequence[str],
     areas: dict[str, Area],
     as_of: datetime | None,
-) -> ComparisonOut:
+) -> tuple[Indicator, list[AreaComparison]]:
     """Each area's latest value and trend, and its difference from the first area's latest."""
     for code in area_codes:
         _area(areas, code)
-    indicator = await _indicator(session, indicator_code)
+    async with session.begin():
+        indicator = await _indicator(session, indicator_code)
+        series = await load_series(session, [indicator], area_codes, as_of)
     profile = profile_of(indicator)
-    series = await load_series(session, [indicator], area_codes, as_of)
     reference = _latest(series, indicator.code, area_codes[0])
     items = []
     for code in area_codes:
         points = series.get((indicator.code, code), [])
-        result = analysis.assess_series(profile, points, None)
         latest = points[-1] if points else None
         difference = (
             analysis.assess_status(profile, reference, latest)
@@ -175,85 +195,44 @@ async def compare(
             else None
         )
         items.append(
-            ComparisonItem(
-                area_code=code,
-                area_name=areas[code].name,
-                latest=point_out(latest),
-                change_since_baseline=change_out(result.change_since_baseline if result else None),
-                status=status_out(result.status if result else None),
-                difference_from_first=status_out(difference),
+            AreaComparison(
+                area=areas[code],
+                latest=latest,
+                result=analysis.assess_series(profile, points, None),
+                difference=difference,
                 difference_absolute=latest.value - reference.value
                 if latest and reference and difference
                 else None,
             )
         )
-    return ComparisonOut(
-        indicator_code=indicator.code,
-        unit=indicator.unit,
-        desired_direction=indicator.desired_direction,
-        items=items,
-    )
+    return indicator, items
 
 
 async def scorecard(
     session: AsyncSession, *, locality_code: str, areas: dict[str, Area], as_of: datetime | None
-) -> Scorecard:
+) -> LocalityScorecard:
     """Every indicator for a locality: latest, baseline, change, status, RAG, comparisons."""
     locality = _area(areas, locality_code)
     if locality.kind != "locality":
         raise NotFound(f"'{locality_code}' is not a locality.", field="code")
-    indicators = await repository.list_indicators(session, after=None, limit=10_000)
     area_codes = [locality.code, *locality.comparison_area_codes]
-    series = await load_series(session, indicators, area_codes, as_of, ends_only=True)
-    targets = await repository.latest_targets(
-        session, area_codes=[locality.code], indicator_codes=None
-    )
-    rows = [
-        _scorecard_row(indicator, locality, series, targets.get((indicator.code, locality.code)))
-        for indicator in indicators
-    ]
-    return Scorecard(
-        locality_code=locality.code,
-        locality_name=locality.name,
-        as_of=as_of,
-        comparison_area_codes=list(locality.comparison_area_codes),
-        rows=rows,
-    )
-
-
-def _scorecard_row(
-    indicator: Indicator, locality: Area, series: SeriesMap, target_row: TargetRow | None
-) -> ScorecardRow:
-    target = target_for(indicator, target_row)
-    points = series.get((indicator.code, locality.code), [])
-    result = analysis.assess_series(profile_of(indicator), points, target)
-    row = ScorecardRow(
-        indicator_code=indicator.code,
-        name=indicator.name,
-        unit=indicator.unit,
-        desired_direction=indicator.desired_direction,
-        source=indicator.source,
-        target_value=target.target_value if target else None,
-        target_source=target.source if target else None,
-        comparison={
+    async with session.begin():
+        indicators = await repository.list_indicators(session, after=None, limit=10_000)
+        series = await load_series(session, indicators, area_codes, as_of, ends_only=True)
+        targets = await repository.latest_targets(
+            session, area_codes=[locality.code], indicator_codes=None
+        )
+    lines = []
+    for indicator in indicators:
+        target = target_for(indicator, targets.get((indicator.code, locality.code)))
+        points = series.get((indicator.code, locality.code), [])
+        comparison = {
             code: point.value if (point := _latest(series, indicator.code, code)) else None
             for code in locality.comparison_area_codes
-        },
-    )
-    if result is None:
-        return row
-    row.latest_period, row.latest_value = result.latest.period_label, result.latest.value
-    row.baseline_period, row.baseline_value = result.baseline.period_label, result.baseline.value
-    row.change_absolute = result.change_since_baseline.absolute
-    row.change_relative = result.change_since_baseline.relative
-    if result.previous is not None and result.change_since_previous is not None:
-        row.previous_value = result.previous.value
-        row.change_since_previous_absolute = result.change_since_previous.absolute
-    row.status, row.status_method = result.status.status, result.status.method
-    if result.status_since_previous is not None:
-        row.status_since_previous = result.status_since_previous.status
-    row.rag = result.rag
-    return row
+        }
+        result = analysis.assess_series(profile_of(indicator), points, target)
+        lines.append(ScorecardLine(indicator, target, result, comparison))
+    return LocalityScorecard(locality, as_of, lines)
 
 
 async def announce_derived_changes(
@@ -285,7 +264,8 @@ async def announce_status_changes(session: AsyncSession, pairs: Iterable[tuple[s
         session, area_codes=area_codes, indicator_codes=list(indicators)
     )
     announced = await repository.announced_statuses(session, wanted)
-    now, flips = datetime.now(UTC), 0
+    # Also run by the consumer, which has no request: the announcement is made now.
+    now, flips = system_clock(), 0
     for code, area in wanted:
         indicator = indicators.get(code)
         points = series.get((code, area), [])

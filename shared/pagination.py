@@ -1,7 +1,13 @@
-"""Opaque cursors for keyset pagination: a page ends at a (created_at, id) or a sequence number."""
+"""Opaque cursors for keyset pagination, one codec and one error for every service.
+
+A page ends at a (timestamp, id), e.g. (created_at, id), or at a sequence number; the cursor
+is that key, base64url-encoded JSON. A cursor this API did not issue is a 400 problem naming
+the `cursor` parameter, in every service.
+"""
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -33,7 +39,7 @@ def decode_cursor(cursor: str, length: int) -> list[str | int]:
 
 
 def decode_created_cursor(cursor: str | None) -> tuple[datetime, str] | None:
-    """A cursor of a list ordered by creation: (created_at, id) of the last item seen."""
+    """A cursor of a list ordered by a timestamp and id: (created_at, id) of the last item seen."""
     if cursor is None:
         return None
     created_at, item_id = decode_cursor(cursor, 2)
@@ -51,6 +57,16 @@ def decode_sequence_cursor(cursor: str | None) -> int | None:
     if not isinstance(seq, int):
         raise _invalid()
     return seq
+
+
+def decode_key_cursor(cursor: str | None) -> str | None:
+    """A cursor of a list ordered by one text key (e.g. an indicator code): the last key seen."""
+    if cursor is None:
+        return None
+    (key,) = decode_cursor(cursor, 1)
+    if not isinstance(key, str):
+        raise _invalid()
+    return key
 
 
 def _invalid() -> InvalidCursor:
@@ -74,6 +90,13 @@ def page_by_creation(rows: list[Any], limit: int) -> PageOf[Any]:
         return PageOf(rows, None)
     last = rows[limit - 1]
     return PageOf(rows[:limit], encode_cursor(last.created_at.isoformat(), last.id))
+
+
+def page_by_key(rows: list[Any], limit: int, key: Callable[[Any], str | int]) -> PageOf[Any]:
+    """Cut `limit + 1` rows ordered by `key(row)` into a page and a next cursor."""
+    if len(rows) <= limit:
+        return PageOf(rows, None)
+    return PageOf(rows[:limit], encode_cursor(key(rows[limit - 1])))
 
 
 def page_by_sequence(rows: list[Any], limit: int) -> PageOf[Any]:

@@ -8,16 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from services.metrics import analysis_service, derived, derived_repository, repository, service
 from services.metrics.analysis_schemas import (
     AnalysisOut,
     ComparisonOut,
     DerivedSeries,
     DerivedSeriesList,
     Scorecard,
+    analysis_out,
+    comparison_out,
     point_out,
+    scorecard_out,
 )
-from services.metrics.api import AreasDep, Reader, as_utc
+from services.metrics.api.observations import AreasDep, Reader, as_utc
 from services.metrics.domain import Granularity, period_label
 from services.metrics.schemas import (
     ReferralCount,
@@ -25,6 +27,9 @@ from services.metrics.schemas import (
     TargetList,
     TargetOut,
 )
+from services.metrics.service import analysis as analysis_service
+from services.metrics.service import derived
+from services.metrics.service import observations as service
 from shared.app import SessionDep
 from shared.problems import NotFound, Unprocessable
 
@@ -49,9 +54,10 @@ async def analyse_indicator(
     as_of: AsOf = None,
 ) -> AnalysisOut:
     """Latest value, change since baseline and previous period, status, RAG and the series."""
-    return await analysis_service.analyse(
+    found = await analysis_service.analyse(
         session, indicator_code=code, area_code=area, areas=areas, as_of=as_utc(as_of)
     )
+    return analysis_out(found)
 
 
 @router.get("/indicators/{code}/comparison", response_model=ComparisonOut)
@@ -69,9 +75,10 @@ async def compare_areas(
     codes = list(dict.fromkeys(code for item in area for code in item.split(",") if code))
     if not 2 <= len(codes) <= 20:
         raise Unprocessable("Give between 2 and 20 areas.", field="area")
-    return await analysis_service.compare(
+    indicator, items = await analysis_service.compare(
         session, indicator_code=code, area_codes=codes, areas=areas, as_of=as_utc(as_of)
     )
+    return comparison_out(indicator, items)
 
 
 @router.get("/indicators/{code}/targets", response_model=TargetList)
@@ -82,8 +89,7 @@ async def list_targets(
     area: Annotated[str | None, Query(max_length=32)] = None,
 ) -> TargetList:
     """Targets set on this indicator by action plans (the latest version of each)."""
-    await service.get_indicator(session, code)
-    rows = await repository.list_targets(session, indicator_code=code, area_code=area)
+    rows = await service.list_targets(session, indicator_code=code, area_code=area)
     return TargetList(items=[TargetOut.model_validate(r) for r in rows])
 
 
@@ -101,8 +107,10 @@ async def locality_scorecard(
     as_of: AsOf = None,
 ) -> Response:
     """Every indicator for the locality: latest, baseline, change, status, RAG (JSON or CSV)."""
-    card = await analysis_service.scorecard(
-        session, locality_code=code, areas=areas, as_of=as_utc(as_of)
+    card = scorecard_out(
+        await analysis_service.scorecard(
+            session, locality_code=code, areas=areas, as_of=as_utc(as_of)
+        )
     )
     if "text/csv" in request.headers.get("accept", ""):
         return Response(
@@ -144,9 +152,12 @@ async def referrals_received(
 ) -> ReferralCounts:
     """Referrals received per locality (in total, or per week, month or quarter)."""
     if granularity is None:
-        return await service.count_referrals_received(session, locality_code=locality)
-    rows = await derived_repository.referrals_received(
-        session, granularity, [locality] if locality else None
+        totals = await service.count_referrals_received(session, locality_code=locality)
+        return ReferralCounts(
+            items=[ReferralCount(locality_code=c, referrals_received=n) for c, n in totals]
+        )
+    rows = await service.referrals_received_per_period(
+        session, granularity=granularity, locality_code=locality
     )
     return ReferralCounts(
         items=[
