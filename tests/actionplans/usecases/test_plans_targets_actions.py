@@ -1,6 +1,6 @@
 """Plans, targets and actions as use cases: rules and events without HTTP."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -26,6 +26,8 @@ from tests.actionplans.usecases.conftest import caller
 pytestmark = pytest.mark.usecases
 
 Sessions = async_sessionmaker[AsyncSession]
+# The use cases read time from their caller; a fixed instant keeps the tests repeatable.
+NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
 
 async def new_plan(
@@ -34,6 +36,7 @@ async def new_plan(
     async with sessions() as session:
         return await plans.create_plan(
             session,
+            now=NOW,
             settings=settings,
             caller=caller(by),
             request=PlanCreate.model_validate(plan_body(**body)),
@@ -71,7 +74,7 @@ async def test_a_target_without_a_baseline_names_what_is_missing(
     async with sessions() as session:
         with pytest.raises(Unprocessable) as refused:
             await targets.set_target(
-                session, caller=caller(POLICE), plan_id=plan.id, request=request
+                session, now=NOW, caller=caller(POLICE), plan_id=plan.id, request=request
             )
     assert {e["field"] for e in refused.value.errors} == {"baseline_value", "baseline_period"}
 
@@ -95,10 +98,10 @@ async def test_a_target_on_an_indicator_with_data_is_rated_at_once_and_goes_off_
     )
     async with sessions() as session:
         target = await targets.set_target(
-            session, caller=caller(POLICE), plan_id=plan.id, request=request
+            session, now=NOW, caller=caller(POLICE), plan_id=plan.id, request=request
         )
 
-    assert (target.current_value, target.rag) == (12.9, "red")
+    assert (target.target.current_value, target.target.rag) == (12.9, "red")
     assert await outbox_types(sessions) == [
         "actionplans.plan.created.v1",
         "actionplans.target.set.v1",
@@ -115,6 +118,7 @@ async def test_only_the_working_group_changes_a_plan(
         with pytest.raises(Forbidden):
             await actions.create_action(
                 session,
+                now=NOW,
                 settings=settings,
                 caller=caller(OUTSIDER),
                 plan_id=plan.id,
@@ -129,6 +133,7 @@ async def test_an_action_moves_through_its_lifecycle_against_the_version_read(
     async with sessions() as session:
         action = await actions.create_action(
             session,
+            now=NOW,
             settings=settings,
             caller=caller(COUNCIL),
             plan_id=plan.id,
@@ -139,6 +144,7 @@ async def test_an_action_moves_through_its_lifecycle_against_the_version_read(
         async with sessions() as session:
             return await actions.update_action(
                 session,
+                now=NOW,
                 settings=settings,
                 caller=caller(COUNCIL),
                 plan_id=plan.id,
