@@ -39,8 +39,14 @@ def add(session: AsyncSession, *rows: object) -> None:
     session.add_all(rows)
 
 
-async def next_reference_number(session: AsyncSession, locality_code: str, year: int) -> int:
-    """Take the next number for a locality and year; the row lock serialises concurrent intakes."""
+async def reserve_reference_numbers(
+    session: AsyncSession, locality_code: str, year: int, count: int
+) -> int:
+    """Reserve `count` numbers for a locality and year; returns the last one reserved.
+
+    Run it in a transaction of its own (service/references.py): the row lock is held until
+    that transaction commits.
+    """
     insert = postgresql_insert if dialect_name(session) == "postgresql" else sqlite_insert
     await session.execute(
         insert(ReferenceCounter)
@@ -50,7 +56,7 @@ async def next_reference_number(session: AsyncSession, locality_code: str, year:
     number = await session.scalar(
         update(ReferenceCounter)
         .where(ReferenceCounter.locality_code == locality_code, ReferenceCounter.year == year)
-        .values(last_number=ReferenceCounter.last_number + 1)
+        .values(last_number=ReferenceCounter.last_number + count)
         .returning(ReferenceCounter.last_number)
     )
     assert number is not None

@@ -23,6 +23,7 @@ from services.referrals.models import (
     ReferralCategory,
 )
 from services.referrals.schemas import ReferralCreate
+from services.referrals.service import references
 from services.referrals.service.access import record_change
 from shared.auth import Caller
 from shared.localities import load_localities
@@ -62,10 +63,12 @@ async def create_referral(
         replay = await _replay(session, caller, idempotency_key, fingerprint)
         if replay:
             return replay
+    # Before the transaction: the reference comes from a block reserved outside it.
+    reference = await references.next_reference(session, request.locality_code, now.year)
     try:
         async with session.begin():
             referral, repeats = await _new_referral(
-                session, settings, caller, request, category_codes, now
+                session, settings, caller, request, category_codes, now, reference
             )
             body = render(referral, repeats)
             if idempotency_key:
@@ -137,6 +140,7 @@ async def _new_referral(
     request: ReferralCreate,
     category_codes: list[str],
     now: datetime,
+    reference: str,
 ) -> tuple[Referral, list[str]]:
     policy = settings.triage_policy().for_locality(request.locality_code)
     person = request.subject.person if request.subject else None
@@ -160,10 +164,9 @@ async def _new_referral(
             repeat_count=len(repeats),
         )
     )
-    number = await repository.next_reference_number(session, request.locality_code, now.year)
     referral = Referral(
         id=str(uuid.uuid4()),
-        reference=domain.format_reference(request.locality_code, now.year, number),
+        reference=reference,
         locality_code=request.locality_code,
         channel=request.channel.value,
         category_codes=category_codes,
