@@ -210,7 +210,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+
+
+async def current_runtime(request: Request) -> ServiceRuntime:
+    """`get_runtime` as a dependency: async, so FastAPI does not hop to a worker thread for it."""
+    return get_runtime(request)
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(current_runtime)]
 
 
 def health_router() -> APIRouter:

@@ -11,7 +11,9 @@ from services.referrals.models import Referral
 from services.referrals.service.access import etag
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies are `async def` although they never wait: FastAPI runs a plain `def`
+# dependency in a worker thread, a thread hop per dependency per request.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.runtime.settings
 
 
@@ -24,11 +26,11 @@ def clock_of(app_state: object) -> Callable[[], datetime]:
     return getattr(app_state, "clock", system_clock)
 
 
-def current_time(request: Request) -> datetime:
+async def current_time(request: Request) -> datetime:
     return clock_of(request.app.state)()
 
 
-def read_purpose(
+async def read_purpose(
     request: Request,
     purpose: Annotated[
         str | None,
@@ -42,7 +44,7 @@ def read_purpose(
         str | None, Header(alias="X-Purpose", pattern=r"^[a-z][a-z0-9_]{1,63}$")
     ] = None,
 ) -> str:
-    return purpose or x_purpose or get_settings(request).default_read_purpose
+    return purpose or x_purpose or request.app.state.runtime.settings.default_read_purpose
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

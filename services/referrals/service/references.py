@@ -7,7 +7,8 @@ for one locality no longer wait on its lock; the counter row is locked for one s
 block instead of for the whole of every intake.
 
 The price, accepted by the issue: gaps. A number is never reused, but one is skipped when its
-intake rolls back, and the unused rest of a block is lost when the process stops. With several
+intake rolls back or turns out to be an idempotent retry, and the unused rest of a block is
+lost when the process stops. With several
 processes (uvicorn workers, instances) each holds its own block, so numbers are unique but not
 in order of receipt across processes. References are identifiers a resident can read out, not
 a count of referrals.
@@ -63,10 +64,11 @@ _allocators: "WeakKeyDictionary[Engine, ReferenceAllocator]" = WeakKeyDictionary
 
 
 async def next_reference(session: AsyncSession, locality_code: str, year: int) -> str:
-    """Take a reference outside the caller's transaction: call it before that transaction writes.
+    """Take a reference; call it outside any transaction of the caller's.
 
-    On SQLite the reservation is a write of its own, so it must not wait behind a write lock
-    that the caller's own open transaction already holds.
+    A reservation needs a connection of its own: callers that waited for it while holding one
+    could take every connection of the pool and wait forever. On SQLite the reservation is
+    also a write that must not queue behind the caller's own write lock.
     """
     bind = session.bind
     assert isinstance(bind, AsyncEngine), "the service's sessions are bound to its engine"
