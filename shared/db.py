@@ -12,6 +12,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from shared.sqlite_writes import serialise_writes
+
+# How long a write waits for its turn on SQLite before failing (a request, not a hang).
+SQLITE_WRITE_WAIT_S = 10.0
+
 # Stable constraint names make migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -39,6 +44,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+    serialise_writes(engine, wait_s=SQLITE_WRITE_WAIT_S)
     return engine
 
 
