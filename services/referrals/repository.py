@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from services.referrals.domain.sharing import Involvement
 from services.referrals.models import (
@@ -94,6 +95,25 @@ def visible_to(organisation: str) -> ColumnElement[bool]:
     )
 
 
+# A list shows no personal fields: not loading them saves decoding JSON per row, and
+# raiseload turns any later use of one into an error rather than a query per row.
+LIST_DEFERRED = [
+    defer(column, raiseload=True)
+    for column in (
+        Referral.description,
+        Referral.referrer,
+        Referral.subject_person,
+        Referral.place_address,
+        Referral.place_postcode,
+        Referral.latitude,
+        Referral.longitude,
+        Referral.repeat_of,
+        Referral.triage_rationale,
+        Referral.outcome_reason,
+    )
+]
+
+
 @dataclass(frozen=True)
 class ReferralFilters:
     locality_code: str | None = None
@@ -120,8 +140,8 @@ async def list_visible(
     after: tuple[datetime, str] | None,
     limit: int,
 ) -> Sequence[Referral]:
-    """Newest first, keyset-paginated on (received_at, id)."""
-    query = select(Referral).where(visible_to(organisation))
+    """Newest first, keyset-paginated on (received_at, id); without the personal fields."""
+    query = select(Referral).options(*LIST_DEFERRED).where(visible_to(organisation))
     if filters.locality_code:
         query = query.where(Referral.locality_code == filters.locality_code)
     if filters.status:

@@ -150,6 +150,8 @@ async def list_referrals(
         received_at, referral_id = _keyset(decode_cursor(cursor))
         after = (received_at, referral_id)
     async with session.begin():
+        # One SELECT is consistent on its own: no BEGIN and COMMIT round trips around it.
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         rows = await repository.list_visible(
             session,
             organisation=caller.organisation,
