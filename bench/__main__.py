@@ -25,7 +25,16 @@ PLAN: list[tuple[str, str, list[str]]] = [
     (
         "request_path_sqlite16",
         "request_path",
-        ["--database", "sqlite", "--concurrency", "16", "--kinds", "intake,list"],
+        [
+            "--database",
+            "sqlite",
+            "--concurrency",
+            "16",
+            "--kinds",
+            "intake,list",
+            "--targets",
+            "anchor,direct,gateway",
+        ],
     ),
     (
         "request_path_sqlite64",
