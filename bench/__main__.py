@@ -2,6 +2,7 @@
 
     python -m bench                      # everything (make bench)
     python -m bench request_path idle_cost --out results.json
+    python -m bench --before /tmp/old   # also measure an older checkout in the same rounds
 
 Modules that know the harness write their figures as JSON (bench/_harness.write_results); for
 the others the results file keeps what they printed.
@@ -66,6 +67,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("keys", nargs="*", help="results keys to run (default: all)")
     parser.add_argument("--out", default=str(REPO_ROOT / ".data" / "bench-results.json"))
+    parser.add_argument(
+        "--before",
+        help="another checkout: the request benchmarks also measure its services, same rounds",
+    )
     args = parser.parse_args()
     chosen = [step for step in PLAN if not args.keys or step[0] in args.keys]
     collected: dict[str, object] = {
@@ -81,6 +86,8 @@ def main() -> int:
             env = {**os.environ, "BENCH_RESULTS_DIR": folder}
             if module == "request_path":
                 extra = [*extra, "--name", key]
+                if args.before:
+                    extra += ["--before", args.before]
             run = subprocess.run(
                 [sys.executable, "-m", f"bench.{module}", *extra],
                 cwd=REPO_ROOT,
@@ -108,7 +115,7 @@ def main() -> int:
 def print_table(benchmarks: dict[str, dict]) -> None:
     print("\n=== summary ===")
     print(
-        f"{'benchmark':24} {'kind':6} {'target':10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
+        f"{'benchmark':24} {'kind':6} {'target':14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
         f" {'errors':>6}  CPU ms/request"
     )
     for key, result in benchmarks.items():
@@ -116,7 +123,7 @@ def print_table(benchmarks: dict[str, dict]) -> None:
             for target, r in targets.items():
                 cpu = ", ".join(f"{n} {ms:.1f}" for n, ms in r["cpu_ms_per_request"].items())
                 print(
-                    f"{key:24} {kind:6} {target:10} {r['req_s']:8.1f} {r['p50_ms']:8.1f}"
+                    f"{key:24} {kind:6} {target:14} {r['req_s']:8.1f} {r['p50_ms']:8.1f}"
                     f" {r['p99_ms']:8.1f} {r['errors']:6}  {cpu}"
                 )
         for name, value in result.get("ratios", {}).items():

@@ -55,7 +55,14 @@ class Server:
     """One uvicorn app in its own process group on a free loopback port."""
 
     def __init__(
-        self, name: str, app: str, env: dict[str, str], log_dir: Path, *, workers: int = 1
+        self,
+        name: str,
+        app: str,
+        env: dict[str, str],
+        log_dir: Path,
+        *,
+        workers: int = 1,
+        root: Path | None = None,
     ) -> None:
         self.name, self.port = name, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -64,12 +71,13 @@ class Server:
         if workers > 1:
             command += ["--workers", str(workers)]
         self.log = log_dir / f"{name}.log"
+        code = (root or SERVICE_ROOT) if app.startswith("services.") else REPO_ROOT
         self.process = subprocess.Popen(
             command,
-            cwd=SERVICE_ROOT if app.startswith("services.") else REPO_ROOT,
+            cwd=code,
             env={
                 **env,
-                "PYTHONPATH": str(SERVICE_ROOT if app.startswith("services.") else REPO_ROOT),
+                "PYTHONPATH": str(code),
             },
             stdout=self.log.open("ab"),
             stderr=subprocess.STDOUT,

@@ -7,7 +7,9 @@ of it, each in its own process, on one PostgreSQL (the referrals service on SQLi
 reversed every other round, so machine noise hits all alike); a load generator in its own
 process keeps `--concurrency` connections busy for `--seconds` per round. `gateway-2w` is the
 gateway in front of a second referrals with two uvicorn workers on the same database: the
-scale-out figure.
+scale-out figure. `--before PATH` adds `direct@before` and `gateway@before`: the same services
+from another checkout (an older commit) on a database of their own, in the same rounds, for a
+before/after table measured side by side.
 
 Per target: req/s (all requests over all rounds' wall time), p50 and p99 (median over rounds),
 errors (any status but the expected one, timeouts included), and CPU ms per request of each
@@ -15,6 +17,7 @@ process (from /proc), plus the ratios the issue sets targets for.
 
     python -m bench.request_path [--seconds 6] [--rounds 3] [--concurrency 32]
         [--kinds intake,list] [--targets anchor,direct,gateway,gateway-2w] [--database postgresql]
+        [--before PATH]
 """
 
 import argparse
@@ -42,6 +45,8 @@ SERVED_BY = {
     "direct": ("referrals",),
     "gateway": ("gateway", "referrals"),
     "gateway-2w": ("gateway-2w", "referrals-2w"),
+    "direct@before": ("referrals@before",),
+    "gateway@before": ("gateway@before", "referrals@before"),
 }
 
 
@@ -55,6 +60,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--targets", default=",".join(TARGETS))
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--name", default="request_path", help="key of the results file")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout (e.g. `git archive` of an older commit): adds the targets "
+        "direct@before and gateway@before, its referrals and gateway on a database of their own",
+    )
     return parser.parse_args(argv)
 
 
@@ -62,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     kinds = args.kinds.split(",")
     targets = [t for t in args.targets.split(",") if t]
+    if args.before:
+        targets += [t for t in ("direct@before", "gateway@before") if t not in targets]
     with tempfile.TemporaryDirectory(prefix="bench-request-path-") as scratch, ExitStack() as stack:
         data_dir = Path(scratch)
         private_key, public_key = ensure_signing_keypair(data_dir / "keys")
@@ -88,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             env["REFERRALS_DATABASE_URL"] = f"sqlite:///{data_dir / 'referrals.sqlite3'}"
         servers = start_servers(stack, env, data_dir, targets)
+        if args.before:
+            before_env = {**env, "REFERRALS_DATABASE_URL": before_database(stack, args, data_dir)}
+            servers |= start_before(stack, before_env, data_dir, args.before)
         results = measure(servers, targets, kinds, token, args)
     summary = {
         "module": "request_path",
@@ -129,8 +145,33 @@ def start_servers(
     return servers
 
 
+def before_database(stack: ExitStack, args: argparse.Namespace, data_dir: Path) -> str:
+    if args.database == "postgresql":
+        return stack.enter_context(postgres_database("bench_rp_before"))
+    return f"sqlite:///{data_dir / 'referrals-before.sqlite3'}"
+
+
+def start_before(
+    stack: ExitStack, env: dict[str, str], data_dir: Path, root: Path
+) -> dict[str, Server]:
+    """The older checkout's referrals and gateway, measured in the same rounds."""
+    referrals = Server(
+        "referrals@before", "services.referrals.main:create_app", env, data_dir, root=root
+    )
+    stack.callback(referrals.stop)
+    referrals.wait_ready()
+    upstream = {**env, "GATEWAY_REFERRALS_URL": referrals.url}
+    gateway = Server(
+        "gateway@before", "services.gateway.main:create_app", upstream, data_dir, root=root
+    )
+    stack.callback(gateway.stop)
+    gateway.wait_ready("/livez")
+    return {"referrals@before": referrals, "gateway@before": gateway}
+
+
 def url_of(servers: dict[str, Server], target: str) -> str:
-    return servers["referrals" if target == "direct" else target].url
+    names = {"direct": "referrals", "direct@before": "referrals@before"}
+    return servers[names.get(target, target)].url
 
 
 def measure(
@@ -157,7 +198,7 @@ def measure(
                 }
                 rounds[target].append(outcome)
                 print(
-                    f"  {kind:6} {target:10} round {number + 1}: {outcome['req_s']:7.1f} req/s"
+                    f"  {kind:6} {target:14} round {number + 1}: {outcome['req_s']:7.1f} req/s"
                     f"  p50 {outcome['p50_ms']:7.1f} ms  p99 {outcome['p99_ms']:7.1f} ms"
                     f"  errors {outcome['errors']}",
                     flush=True,
@@ -190,7 +231,15 @@ def ratios(results: dict[str, dict[str, dict]]) -> dict[str, float]:
     found: dict[str, float] = {}
     for kind, targets in results.items():
         rate = {name: figures["req_s"] for name, figures in targets.items()}
-        pairs = [("direct", "anchor"), ("gateway", "direct"), ("gateway-2w", "gateway")]
+        pairs = [
+            ("direct", "anchor"),
+            ("gateway", "direct"),
+            ("gateway-2w", "gateway"),
+            ("direct@before", "anchor"),
+            ("gateway@before", "direct@before"),
+            ("direct", "direct@before"),
+            ("gateway", "gateway@before"),
+        ]
         for top, bottom in pairs:
             if top in rate and rate.get(bottom):
                 found[f"{kind} {top}/{bottom} req/s"] = round(rate[top] / rate[bottom], 3)
@@ -207,14 +256,14 @@ def print_table(summary: dict) -> None:
         f"{summary['machine']}"
     )
     print(
-        f"  {'kind':6} {'target':10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"
+        f"  {'kind':6} {'target':14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"
         "  CPU ms/request by process"
     )
     for kind, targets in summary["results"].items():
         for target, r in targets.items():
             cpu = ", ".join(f"{n} {ms:.1f}" for n, ms in r["cpu_ms_per_request"].items())
             print(
-                f"  {kind:6} {target:10} {r['req_s']:8.1f} {r['p50_ms']:8.1f} "
+                f"  {kind:6} {target:14} {r['req_s']:8.1f} {r['p50_ms']:8.1f} "
                 f"{r['p99_ms']:8.1f} {r['errors']:6}  {cpu}"
             )
     for name, value in summary["ratios"].items():
