@@ -2,7 +2,7 @@
 
     python -m bench                      # everything (make bench)
     python -m bench request_path idle_cost --out results.json
-    python -m bench --before /tmp/old   # also measure an older checkout in the same rounds
+    python -m bench --before ../old   # also measure an older checkout in the same rounds
 
 Modules that know the harness write their figures as JSON (bench/_harness.write_results); for
 the others the results file keeps what they printed.
