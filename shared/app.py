@@ -227,13 +227,20 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_settings(request: Request) -> ServiceSettings:
+async def get_settings(request: Request) -> ServiceSettings:
     return get_runtime(request).settings
 
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+
+
+async def current_runtime(request: Request) -> ServiceRuntime:
+    """`get_runtime` as a dependency: async, so FastAPI does not hop to a worker thread for it."""
+    return get_runtime(request)
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(current_runtime)]
 # The running service's settings, typed as its own class: `settings: SettingsDep[Settings]`.
 SettingsDep = Annotated[SettingsT, Depends(get_settings)]
 

@@ -29,7 +29,9 @@ def set_clock(app: FastAPI, clock: Clock) -> None:
     app.state.clock = clock
 
 
-def current_time(request: Request) -> datetime:
+# Dependencies are `async def` although they never wait: FastAPI runs a plain `def` one in a
+# worker thread, a thread hop per request.
+async def current_time(request: Request) -> datetime:
     return clock_of(request.app)()
 
 

@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import orjson
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -11,6 +12,11 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from shared.sqlite_writes import serialise_writes
+
+# How long a write waits for its turn on SQLite before failing (a request, not a hang).
+SQLITE_WRITE_WAIT_S = 10.0
 
 # Stable constraint names make migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -31,11 +37,19 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Create the engine; SQLite gets WAL, foreign keys and a busy timeout."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
+        # No pre-ping: it costs a round trip per checkout, and a connection the server dropped
+        # fails one statement and invalidates the pool anyway. 20 + 10 connections cover 32
+        # concurrent requests without opening and closing overflow connections all the time.
+        return create_async_engine(
+            url, echo=echo, pool_size=20, max_overflow=10, json_deserializer=orjson.loads
+        )
     if parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+    engine = create_async_engine(
+        url, echo=echo, connect_args={"timeout": 30}, json_deserializer=orjson.loads
+    )
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+    serialise_writes(engine, wait_s=SQLITE_WRITE_WAIT_S)
     return engine
 
 

@@ -35,16 +35,24 @@ class ProcessedEvent(ProcessedEventMixin, Base):
 
 class Referral(Base):
     __tablename__ = "referral"
-    __table_args__ = (Index("ix_referral_clock_running", "overdue_notified_at", "due_at"),)
+    __table_args__ = (
+        Index("ix_referral_clock_running", "overdue_notified_at", "due_at"),
+        # Each list filter with the list's order (newest first, keyset on received_at, id):
+        # the first page is the first rows of one index, with no sort.
+        Index("ix_referral_locality_received", "locality_code", "received_at", "id"),
+        Index("ix_referral_status_received", "status", "received_at", "id"),
+        Index("ix_referral_track_received", "track", "received_at", "id"),
+        Index("ix_referral_due_at", "due_at"),  # the overdue filter
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
-    locality_code: Mapped[str] = mapped_column(String(16), index=True)
+    locality_code: Mapped[str] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(32))
     category_codes: Mapped[list[str]] = mapped_column(JSON)
     summary: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(32))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     created_by_organisation: Mapped[str] = mapped_column(String(100), index=True)
     created_by_subject: Mapped[str] = mapped_column(String(200))
@@ -67,7 +75,7 @@ class Referral(Base):
     coordinating_organisation: Mapped[str | None] = mapped_column(String(100), index=True)
     suggested_track: Mapped[str | None] = mapped_column(String(32))
     suggestion_rule: Mapped[str | None] = mapped_column(String(100))
-    track: Mapped[str | None] = mapped_column(String(32), index=True)
+    track: Mapped[str | None] = mapped_column(String(32))
     triage_rationale: Mapped[str | None] = mapped_column(Text)
     lead_organisation: Mapped[str | None] = mapped_column(String(100), index=True)
     triaged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -7,6 +7,7 @@ from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from services.referrals.domain import ReferralFilters
 from services.referrals.domain.sharing import Involvement
@@ -39,8 +40,14 @@ def add(session: AsyncSession, *rows: object) -> None:
     session.add_all(rows)
 
 
-async def next_reference_number(session: AsyncSession, locality_code: str, year: int) -> int:
-    """Take the next number for a locality and year; the row lock serialises concurrent intakes."""
+async def reserve_reference_numbers(
+    session: AsyncSession, locality_code: str, year: int, count: int
+) -> int:
+    """Reserve `count` numbers for a locality and year; returns the last one reserved.
+
+    Run it in a transaction of its own (service/references.py): the row lock is held until
+    that transaction commits.
+    """
     insert = postgresql_insert if dialect_name(session) == "postgresql" else sqlite_insert
     await session.execute(
         insert(ReferenceCounter)
@@ -50,7 +57,7 @@ async def next_reference_number(session: AsyncSession, locality_code: str, year:
     number = await session.scalar(
         update(ReferenceCounter)
         .where(ReferenceCounter.locality_code == locality_code, ReferenceCounter.year == year)
-        .values(last_number=ReferenceCounter.last_number + 1)
+        .values(last_number=ReferenceCounter.last_number + count)
         .returning(ReferenceCounter.last_number)
     )
     assert number is not None
@@ -88,6 +95,25 @@ def visible_to(organisation: str) -> ColumnElement[bool]:
     )
 
 
+# A list shows no personal fields: not loading them saves decoding JSON per row, and
+# raiseload turns any later use of one into an error rather than a query per row.
+LIST_DEFERRED = [
+    defer(column, raiseload=True)
+    for column in (
+        Referral.description,
+        Referral.referrer,
+        Referral.subject_person,
+        Referral.place_address,
+        Referral.place_postcode,
+        Referral.latitude,
+        Referral.longitude,
+        Referral.repeat_of,
+        Referral.triage_rationale,
+        Referral.outcome_reason,
+    )
+]
+
+
 def _overdue(now: datetime) -> ColumnElement[bool]:
     return and_(
         Referral.due_at.is_not(None), Referral.clock_stopped_at.is_(None), Referral.due_at < now
@@ -103,8 +129,8 @@ async def list_visible(
     after: tuple[datetime, str] | None,
     limit: int,
 ) -> Sequence[Referral]:
-    """Newest first, keyset-paginated on (received_at, id)."""
-    query = select(Referral).where(visible_to(organisation))
+    """Newest first, keyset-paginated on (received_at, id); without the personal fields."""
+    query = select(Referral).options(*LIST_DEFERRED).where(visible_to(organisation))
     if filters.locality_code:
         query = query.where(Referral.locality_code == filters.locality_code)
     if filters.status:

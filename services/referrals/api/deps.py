@@ -14,7 +14,9 @@ from shared.etag import etag
 SettingsDep = SharedSettingsDep[Settings]
 
 
-def read_purpose(
+# `async def` although it never waits: FastAPI runs a plain `def` dependency in a worker
+# thread, a thread hop per dependency per request.
+async def read_purpose(
     settings: SettingsDep,
     purpose: Annotated[
         str | None,

@@ -128,6 +128,8 @@ async def list_referrals(
     keyset = decode_created_cursor(cursor)  # (received_at, id) of the last referral seen
     after = (as_utc(keyset[0]), keyset[1]) if keyset else None
     async with session.begin():
+        # One SELECT is consistent on its own: no BEGIN and COMMIT round trips around it.
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         rows = await repository.list_visible(
             session,
             organisation=caller.organisation,
