@@ -44,6 +44,11 @@ class ServiceSettings(BaseSettings):
     kafka_topic_partitions: int = Field(3, validation_alias=_global("KAFKA_TOPIC_PARTITIONS"))
     kafka_replication_factor: int = Field(1, validation_alias=_global("KAFKA_REPLICATION_FACTOR"))
     kafka_consumer_max_attempts: int = 3
+    # A consumer retrying or not progressing on a backlog this long reports itself stalled.
+    kafka_consumer_stall_after_s: float = 30.0
+    # Processed event ids are kept longer than the broker keeps records (7 days by default),
+    # so no redelivery can outlive the memory of having handled it.
+    inbox_retention_hours: int = 14 * 24
     outbox_poll_interval_s: float = 0.5
     outbox_batch_size: int = 200
     outbox_retention_hours: int = 72
