@@ -139,6 +139,7 @@ async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Service
     sessions = async_sessionmaker(
         engine, expire_on_commit=False, autoflush=False, sync_session_class=session_class
     )
+    topics: set[str] = set(spec.produced_topics)
     relay = OutboxRelay(
         sessions,
         spec.outbox_model,
@@ -146,13 +147,16 @@ async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Service
         poll_interval_s=settings.outbox_poll_interval_s,
         batch_size=settings.outbox_batch_size,
         retention=timedelta(hours=settings.outbox_retention_hours),
+        max_attempts=settings.outbox_max_attempts,
+        # The relay re-ensures them after any broker failure (a restarted broker may lose them).
+        ensure_topics=lambda: ensure_topics(settings, topics),
     )
     wake_relay_after_commit(session_class, relay)
     runtime = ServiceRuntime(settings, engine, sessions, producer, relay)
     runtime.consumers = list(spec.consumers(runtime)) if spec.consumers else []
     if spec.handlers:
         runtime.consumers.append(inbox_consumer(spec, runtime))
-    topics = set(spec.produced_topics) | {t for c in runtime.consumers for t in c.topics}
+    topics |= {t for c in runtime.consumers for t in c.topics}
     topics |= {dead_letter_topic(c.group_id) for c in runtime.consumers}
     runtime.tasks.append(asyncio.create_task(_run_kafka(runtime, topics), name="kafka"))
     return runtime

@@ -3,9 +3,9 @@
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import DateTime, String, select
+from sqlalchemy import DateTime, Index, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from shared.events import EventEnvelope
 
@@ -19,6 +19,11 @@ class ProcessedEventMixin:
     event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(200))
     processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:
+        # Pruning deletes by age (EventConsumer.prune_processed_events).
+        return (Index("ix_processed_event_processed_at", "processed_at"),)
 
 
 async def claim_event(

@@ -51,7 +51,10 @@ class ServiceSettings(BaseSettings):
     inbox_retention_hours: int = 14 * 24
     outbox_poll_interval_s: float = 0.5
     outbox_batch_size: int = 200
+    # Published rows are kept this long so `outbox republish --since` can re-announce them.
     outbox_retention_hours: int = 72
+    # A row the broker refuses this many times is parked (with its reason) so others go on.
+    outbox_max_attempts: int = 5
 
     auth_issuer: str = Field("locality-hub", validation_alias=_global("AUTH_ISSUER"))
     auth_audience: str = Field("locality-hub-api", validation_alias=_global("AUTH_AUDIENCE"))
