@@ -236,6 +236,9 @@ def health_router() -> APIRouter:
         body = {
             "status": "ready" if ready else "not ready",
             "checks": {name: "ok" if ok else "failing" for name, ok in checks.items()},
+            # As data, not a failing check: a stalled consumer says so here (state "stalled").
+            "consumers": [consumer.health() for consumer in runtime.consumers],
+            "relay": runtime.relay.health(),
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 

@@ -30,6 +30,7 @@ def settings(kafka: str, tmp_path: Path) -> ServiceSettings:
         data_dir=tmp_path,
         kafka_bootstrap_servers=kafka,
         kafka_session_timeout_ms=2000,
+        kafka_consumer_stall_after_s=1.0,
     )
 
 

@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 
 import asyncpg.exceptions as pg
 import pytest
@@ -170,7 +171,8 @@ async def test_a_database_refusing_connections_is_waited_out_never_dead_lettered
     await publish(producer, refused)
 
     await wait_until(lambda: consumer.health()["retry"]["retrying"], timeout_s=20)
-    assert consumer.health()["state"] == "retrying"
+    # Retrying longer than kafka_consumer_stall_after_s (1 s here): reported as stalled.
+    await wait_until(lambda: consumer.health()["state"] == "stalled", timeout_s=10)
     assert await wait_until(tally_of(sessions, "e"), timeout_s=30) == 1
     health = consumer.health()
     assert health["state"] == "running"
@@ -220,3 +222,30 @@ async def test_a_2mb_poison_record_is_dead_lettered_as_a_truncated_copy_with_coo
 async def _processed_count(sessions: async_sessionmaker[AsyncSession], expected: int) -> bool:
     async with sessions() as session:
         return await session.scalar(select(func.count()).select_from(ProcessedEvent)) == expected
+
+
+async def test_processed_event_ids_are_pruned_after_the_retention_for_this_group_only(
+    consumer: EventConsumer,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: ServiceSettings,
+) -> None:
+    now = datetime.now(UTC)
+    retention = timedelta(hours=settings.inbox_retention_hours)
+    rows = {
+        "old": (consumer.group_id, now - retention - timedelta(hours=1)),
+        "recent": (consumer.group_id, now - retention + timedelta(hours=1)),
+        "other-group-old": ("another-group", now - retention - timedelta(hours=1)),
+    }
+    async with sessions() as session, session.begin():
+        for event_id, (group, at) in rows.items():
+            session.add(
+                ProcessedEvent(
+                    consumer_group=group, event_id=event_id, event_type="t", processed_at=at
+                )
+            )
+
+    assert await consumer.prune_processed_events() == 1
+    async with sessions() as session:
+        kept = set((await session.scalars(select(ProcessedEvent.event_id))).all())
+    assert kept == {"recent", "other-group-old"}
+    assert settings.inbox_retention_hours > 7 * 24, "longer than the broker keeps records"
