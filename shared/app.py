@@ -158,7 +158,7 @@ async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Service
         runtime.consumers.append(inbox_consumer(spec, runtime))
     topics |= {t for c in runtime.consumers for t in c.topics}
     topics |= {dead_letter_topic(c.group_id) for c in runtime.consumers}
-    runtime.tasks.append(asyncio.create_task(_run_kafka(runtime, topics), name="kafka"))
+    runtime.tasks.append(asyncio.create_task(_run_kafka(runtime), name="kafka"))
     return runtime
 
 
@@ -176,12 +176,13 @@ def inbox_consumer(spec: ServiceSpec, runtime: ServiceRuntime) -> EventConsumer:
     )
 
 
-async def _run_kafka(runtime: ServiceRuntime, topics: set[str]) -> None:
+async def _run_kafka(runtime: ServiceRuntime) -> None:
     """Start the producer (waiting out a broker that is down), then the relay and consumers."""
     if not await start_with_retry(runtime.producer, "producer", runtime.stopping):
         return
     with suppress(Exception):
-        await ensure_topics(runtime.settings, topics)
+        # Before consumers subscribe; the relay checks again after any broker failure.
+        await runtime.relay.check_topics()
     runtime.kafka_started.set()
     await asyncio.gather(runtime.relay.run(), *(consumer.run() for consumer in runtime.consumers))
 

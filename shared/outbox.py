@@ -46,6 +46,7 @@ from sqlalchemy.orm import Mapped, Session, SessionTransaction, declared_attr, m
 
 from shared.events import EventEnvelope, encode_data, to_kafka_headers
 from shared.failures import RetryState, describe, is_transient
+from shared.outbox_replay import republish_topics
 from shared.relay_leader import RelayLeadership
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ class OutboxRelay:
         batch_size: int = 200,
         retention: timedelta = timedelta(hours=72),
         max_attempts: int = 5,
-        ensure_topics: Callable[[], Awaitable[None]] | None = None,
+        ensure_topics: Callable[[], Awaitable[set[str]]] | None = None,
     ) -> None:
         self._sessions = session_factory
         self._model = outbox_model
@@ -280,13 +281,27 @@ class OutboxRelay:
                 )
 
     async def _ensure_topics_if_due(self) -> None:
-        if self._ensure_topics is None:
-            return
         if not self._topics_due and time.monotonic() < self._next_topic_check:
             return
-        await self._ensure_topics()
+        await self.check_topics()
+
+    async def check_topics(self) -> None:
+        """Re-create missing topics; events kept for a topic the broker lost are sent again."""
+        if self._ensure_topics is None:
+            return
+        created = await self._ensure_topics()
         self._topics_due = False
         self._next_topic_check = time.monotonic() + TOPIC_CHECK_EVERY_S
+        if not created:
+            return
+        requeued = await republish_topics(self._sessions, self._model, created)
+        if requeued:
+            # Consumers' inboxes drop whatever they had already handled.
+            log.warning(
+                "the broker had lost %s: %d kept events queued to publish again",
+                ", ".join(sorted(created)),
+                requeued,
+            )
 
     async def _purge_published_if_due(self) -> None:
         """Delete rows published longer ago than the retention, at most every few minutes."""

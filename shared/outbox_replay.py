@@ -5,17 +5,20 @@ since a time unpublished makes the relay send them again, in their original orde
 consumer's inbox drops the ones it already handled, so re-announcing too much is safe.
 """
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.outbox import OutboxEventMixin
+if TYPE_CHECKING:  # the relay imports this module to requeue what a broker lost
+    from shared.outbox import OutboxEventMixin
 
 
 async def republish_since(
     sessions: async_sessionmaker[AsyncSession],
-    outbox_model: type[OutboxEventMixin],
+    outbox_model: "type[OutboxEventMixin]",
     since: datetime,
     *,
     include_parked: bool = False,
@@ -32,8 +35,28 @@ async def republish_since(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def republish_topics(
+    sessions: async_sessionmaker[AsyncSession],
+    outbox_model: "type[OutboxEventMixin]",
+    topics: Iterable[str],
+) -> int:
+    """Queue again every kept, published event of `topics` (the broker lost those topics)."""
+    model = outbox_model
+    async with sessions() as session, session.begin():
+        result = await session.execute(
+            update(model)
+            .where(
+                model.topic.in_(sorted(topics)),
+                model.published_at.is_not(None),
+                model.parked_at.is_(None),
+            )
+            .values(published_at=None)
+        )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def oldest_kept_event(
-    sessions: async_sessionmaker[AsyncSession], outbox_model: type[OutboxEventMixin]
+    sessions: async_sessionmaker[AsyncSession], outbox_model: "type[OutboxEventMixin]"
 ) -> datetime | None:
     """The creation time of the oldest event still in the outbox: how far back a replay reaches."""
     async with sessions() as session:
