@@ -7,6 +7,9 @@
   timeout; see `shared.failures`) is not the message's fault: it is retried with backoff until
   it clears, the offset does not move, and `health()` shows the consumer retrying.
 - Unknown event types are skipped (consumers ignore what they do not understand).
+- The records of one poll are applied in one transaction (one inbox query, one commit) when
+  they all succeed; if any fails, the batch is rolled back and its records are applied one
+  by one, so retries and dead letters concern single records.
 - A fetch position beyond the log end (the broker lost or recreated the topic) is reset to the
   earliest offset; the inbox drops what was already processed.
 """
@@ -29,7 +32,7 @@ from shared import tracing
 from shared.dead_letter import DeadLetterPublisher, StopRequested
 from shared.events import EventEnvelope, MalformedEvent, from_kafka_record
 from shared.failures import RetryState, describe, is_transient
-from shared.inbox import ProcessedEventMixin, claim_event
+from shared.inbox import ProcessedEventMixin, claim_event, claim_events
 from shared.kafka import create_consumer, start_with_retry
 from shared.settings import ServiceSettings
 
@@ -62,6 +65,7 @@ class EventConsumer:
         self._sessions = session_factory
         self._processed = processed_model
         self._max_attempts = settings.kafka_consumer_max_attempts
+        self._batch = settings.kafka_consumer_batch
         self._stall_after_s = settings.kafka_consumer_stall_after_s
         self._inbox_retention = timedelta(hours=settings.inbox_retention_hours)
         self._consumer: AIOKafkaConsumer = create_consumer(settings, self.topics, group_id)
@@ -101,10 +105,14 @@ class EventConsumer:
     async def _process_partition(
         self, partition: TopicPartition, records: list[ConsumerRecord]
     ) -> None:
-        for record in records:
-            await self.process(record)
-            self._positions[partition] = record.offset + 1
+        if self._batch and len(records) > 1 and await self._apply_batch(records):
+            self._positions[partition] = records[-1].offset + 1
             self._progress_at = time.monotonic()
+        else:
+            for record in records:
+                await self.process(record)
+                self._positions[partition] = record.offset + 1
+                self._progress_at = time.monotonic()
         try:
             # aiokafka retries a commit until it succeeds; never let that stall consumption.
             await asyncio.wait_for(
@@ -159,6 +167,33 @@ class EventConsumer:
             self.state = "running"
             self.handled += 1
             return
+
+    async def _apply_batch(self, records: list[ConsumerRecord]) -> bool:
+        """Apply a poll's records in one transaction; False (nothing applied) if any fails."""
+        try:
+            envelopes = [from_kafka_record(record.headers, record.value) for record in records]
+        except MalformedEvent:
+            return False
+        known = [envelope for envelope in envelopes if envelope.type in self._handlers]
+        try:
+            async with self._sessions() as session, session.begin():
+                fresh = await claim_events(session, self._processed, self.group_id, known)
+                for envelope in fresh:
+                    tokens = tracing.bind(envelope.requestid, envelope.traceparent)
+                    try:
+                        await self._handlers[envelope.type](session, envelope)
+                        # Later events of the batch see this one's effect, as in its own commit.
+                        await session.flush()
+                    finally:
+                        tracing.unbind(tokens)
+        except Exception as error:
+            log.debug("batch of %d failed (%s); one by one", len(records), describe(error))
+            return False
+        self.retry.succeeded()
+        self.state = "running"
+        self.handled += len(fresh)
+        self.skipped += len(envelopes) - len(known)
+        return True
 
     async def _apply(self, envelope: EventEnvelope, handler: EventHandler) -> None:
         try:

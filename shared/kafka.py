@@ -48,6 +48,7 @@ def create_consumer(
         rebalance_timeout_ms=session_timeout,
         metadata_max_age_ms=30_000,
         max_poll_records=500,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
     )
 
 
