@@ -157,6 +157,7 @@ async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Service
     sessions = async_sessionmaker(
         engine, expire_on_commit=False, autoflush=False, sync_session_class=session_class
     )
+    topics: set[str] = set(spec.produced_topics)
     relay = OutboxRelay(
         sessions,
         spec.outbox_model,
@@ -164,15 +165,18 @@ async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Service
         poll_interval_s=settings.outbox_poll_interval_s,
         batch_size=settings.outbox_batch_size,
         retention=timedelta(hours=settings.outbox_retention_hours),
+        max_attempts=settings.outbox_max_attempts,
+        # The relay re-ensures them after any broker failure (a restarted broker may lose them).
+        ensure_topics=lambda: ensure_topics(settings, topics),
     )
     wake_relay_after_commit(session_class, relay)
     runtime = ServiceRuntime(settings, engine, sessions, producer, relay)
     runtime.consumers = list(spec.consumers(runtime)) if spec.consumers else []
     if spec.handlers:
         runtime.consumers.append(inbox_consumer(spec, runtime))
-    topics = set(spec.produced_topics) | {t for c in runtime.consumers for t in c.topics}
+    topics |= {t for c in runtime.consumers for t in c.topics}
     topics |= {dead_letter_topic(c.group_id) for c in runtime.consumers}
-    runtime.tasks.append(asyncio.create_task(_run_kafka(runtime, topics), name="kafka"))
+    runtime.tasks.append(asyncio.create_task(_run_kafka(runtime), name="kafka"))
     return runtime
 
 
@@ -190,12 +194,13 @@ def inbox_consumer(spec: ServiceSpec, runtime: ServiceRuntime) -> EventConsumer:
     )
 
 
-async def _run_kafka(runtime: ServiceRuntime, topics: set[str]) -> None:
+async def _run_kafka(runtime: ServiceRuntime) -> None:
     """Start the producer (waiting out a broker that is down), then the relay and consumers."""
     if not await start_with_retry(runtime.producer, "producer", runtime.stopping):
         return
     with suppress(Exception):
-        await ensure_topics(runtime.settings, topics)
+        # Before consumers subscribe; the relay checks again after any broker failure.
+        await runtime.relay.check_topics()
     runtime.kafka_started.set()
     await asyncio.gather(runtime.relay.run(), *(consumer.run() for consumer in runtime.consumers))
 
@@ -264,6 +269,9 @@ def health_router() -> APIRouter:
         body = {
             "status": "ready" if ready else "not ready",
             "checks": {name: "ok" if ok else "failing" for name, ok in checks.items()},
+            # As data, not a failing check: a stalled consumer says so here (state "stalled").
+            "consumers": [consumer.health() for consumer in runtime.consumers],
+            "relay": runtime.relay.health(),
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 

@@ -1,4 +1,7 @@
-"""Command line of a service: `python -m services.<name> serve|migrate|revision`.
+"""Command line of a service: `python -m services.<name> serve|migrate|revision|outbox`.
+
+`outbox republish --since 2026-11-23T10:00Z` re-announces the events kept in the outbox since
+then (after a broker lost acknowledged events; consumers' inboxes drop what they already had).
 
 `add_service_commands` and `run_service_command` let a service add commands of its own (the
 gateway adds `clients` and `token`); `run_service_cli` is the whole CLI of a domain service.
@@ -8,15 +11,20 @@ import argparse
 import asyncio
 import logging
 import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 
 from shared.app import ServiceSpec
-from shared.db import create_engine
+from shared.db import create_engine, create_session_factory
 from shared.migrations import alembic_config, upgrade_to_head
+from shared.outbox_replay import oldest_kept_event, republish_since
 from shared.serving import uvicorn_options
 from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
 
 
 def add_service_commands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:
@@ -50,15 +58,69 @@ def run_service_command(
 
 
 def run_service_cli(
-    spec: ServiceSpec, settings_class: type[ServiceSettings], app_path: str
+    spec: ServiceSpec,
+    settings_class: type[ServiceSettings],
+    app_path: str,
+    argv: Sequence[str] | None = None,
 ) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m {app_path.rsplit('.', 1)[0]}")
-    add_service_commands(parser)
-    args = parser.parse_args()
+    add_outbox_commands(add_service_commands(parser))
+    args = parser.parse_args(argv)
     configure_cli_logging()
-    run_service_command(
-        args, settings_class(), app_path=app_path, migrations_dir=spec.migrations_dir
+    settings = settings_class()
+    if args.command == "outbox":
+        asyncio.run(_republish(spec, settings, args.since, args.include_parked))
+        return
+    run_service_command(args, settings, app_path=app_path, migrations_dir=spec.migrations_dir)
+
+
+def add_outbox_commands(commands: argparse._SubParsersAction) -> None:
+    outbox = commands.add_parser("outbox", help="operate the transactional outbox")
+    actions = outbox.add_subparsers(dest="outbox_command", required=True)
+    republish = actions.add_parser(
+        "republish", help="publish again the events kept in the outbox since a time"
     )
+    republish.add_argument(
+        "--since",
+        required=True,
+        type=parse_since,
+        help="ISO 8601 time, e.g. 2026-11-23T10:00:00Z (UTC when no offset is given)",
+    )
+    republish.add_argument(
+        "--include-parked", action="store_true", help="also retry rows parked after failures"
+    )
+
+
+def parse_since(value: str) -> datetime:
+    """An ISO 8601 time; a time without an offset is taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {value!r}") from error
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _republish(
+    spec: ServiceSpec, settings: ServiceSettings, since: datetime, include_parked: bool
+) -> None:
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        sessions = create_session_factory(engine)
+        oldest = await oldest_kept_event(sessions, spec.outbox_model)
+        count = await republish_since(
+            sessions, spec.outbox_model, since, include_parked=include_parked
+        )
+    finally:
+        await engine.dispose()
+    log.info(
+        "%d events since %s queued for publishing again (oldest kept: %s); "
+        "the running service's relay sends them",
+        count,
+        since.isoformat(),
+        oldest.isoformat() if oldest else "none",
+    )
+    if oldest is not None and since < oldest:
+        log.warning("events before %s are no longer kept in the outbox", oldest.isoformat())
 
 
 def configure_cli_logging() -> None:

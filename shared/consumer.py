@@ -1,33 +1,48 @@
 """Idempotent event consumer: handle in one transaction with the inbox, then commit the offset.
 
 - A record that cannot be decoded goes straight to the dead-letter topic.
-- A handler that keeps failing on a record (a poison message) sends it to the dead-letter topic
-  after `max_attempts`, so one bad event never blocks the partition.
-- The database being unreachable is not the message's fault: those errors are retried until
-  they clear, and the offset does not move.
+- A handler that fails deterministically on a record (a poison message) sends it to the
+  dead-letter topic after `max_attempts`, so one bad event never blocks the partition.
+- A transient failure (database unreachable or refusing connections, serialization conflict,
+  timeout; see `shared.failures`) is not the message's fault: it is retried with backoff until
+  it clears, the offset does not move, and `health()` shows the consumer retrying.
 - Unknown event types are skipped (consumers ignore what they do not understand).
+- The records of one poll are applied in one transaction (one inbox query, one commit) when
+  they all succeed; if any fails, the batch is rolled back and its records are applied one
+  by one, so retries and dead letters concern single records.
+- A fetch position beyond the log end (the broker lost or recreated the topic) is reset to the
+  earliest offset; the inbox drops what was already processed.
 """
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import tracing
+from shared.dead_letter import DeadLetterPublisher, StopRequested
 from shared.events import EventEnvelope, MalformedEvent, from_kafka_record
-from shared.inbox import ProcessedEventMixin, claim_event
-from shared.kafka import create_consumer, dead_letter_topic, start_with_retry
+from shared.failures import RetryState, describe, is_transient
+from shared.inbox import ProcessedEventMixin, claim_event, claim_events
+from shared.kafka import create_consumer, start_with_retry
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
 COMMIT_TIMEOUT_S = 5.0
-INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError, OSError, TimeoutError)
+# How often assigned partitions are checked for a position beyond the log end.
+POSITION_CHECK_EVERY_S = 5.0
+PRUNE_EVERY_S = 300.0
 
 
 class EventConsumer:
@@ -49,11 +64,23 @@ class EventConsumer:
         self._handlers = dict(handlers)
         self._sessions = session_factory
         self._processed = processed_model
-        self._producer = producer
         self._max_attempts = settings.kafka_consumer_max_attempts
+        self._batch = settings.kafka_consumer_batch
+        self._stall_after_s = settings.kafka_consumer_stall_after_s
+        self._inbox_retention = timedelta(hours=settings.inbox_retention_hours)
         self._consumer: AIOKafkaConsumer = create_consumer(settings, self.topics, group_id)
         self._stop = asyncio.Event()
         self.started = asyncio.Event()
+        self.dead_letters = DeadLetterPublisher(producer, group_id, self._stop)
+        self.retry = RetryState(f"consumer {group_id}", log)
+        self.state = "starting"
+        self.handled = 0
+        self.skipped = 0
+        self.offset_resets = 0
+        self._positions: dict[TopicPartition, int] = {}
+        self._progress_at = time.monotonic()
+        self._next_position_check = 0.0
+        self._next_prune = 0.0
 
     def stop(self) -> None:
         self._stop.set()
@@ -62,19 +89,30 @@ class EventConsumer:
         if not await start_with_retry(self._consumer, f"consumer {self.group_id}", self._stop):
             return
         self.started.set()
+        self.state = "running"
         try:
             while not self._stop.is_set():
                 batches = await self._consumer.getmany(timeout_ms=500)
                 for partition, records in batches.items():
                     await self._process_partition(partition, records)
+                await self._housekeeping()
+        except StopRequested:
+            pass
         finally:
+            self.state = "stopped"
             await self._consumer.stop()
 
     async def _process_partition(
         self, partition: TopicPartition, records: list[ConsumerRecord]
     ) -> None:
-        for record in records:
-            await self.process(record)
+        if self._batch and len(records) > 1 and await self._apply_batch(records):
+            self._positions[partition] = records[-1].offset + 1
+            self._progress_at = time.monotonic()
+        else:
+            for record in records:
+                await self.process(record)
+                self._positions[partition] = record.offset + 1
+                self._progress_at = time.monotonic()
         try:
             # aiokafka retries a commit until it succeeds; never let that stall consumption.
             await asyncio.wait_for(
@@ -89,10 +127,11 @@ class EventConsumer:
         try:
             envelope = from_kafka_record(record.headers, record.value)
         except MalformedEvent as error:
-            await self._dead_letter(record, f"malformed: {error}")
+            await self.dead_letters.publish(record, f"malformed: {error}")
             return
         handler = self._handlers.get(envelope.type)
         if handler is None:
+            self.skipped += 1
             return
         tokens = tracing.bind(envelope.requestid, envelope.traceparent)
         try:
@@ -103,28 +142,58 @@ class EventConsumer:
     async def _handle_with_retries(
         self, record: ConsumerRecord, envelope: EventEnvelope, handler: EventHandler
     ) -> None:
-        attempt = 0
+        failures = 0
         while True:
-            attempt += 1
             try:
                 await self._apply(envelope, handler)
-                return
-            except INFRASTRUCTURE_ERRORS as error:
-                if self._stop.is_set():
-                    raise
-                log.warning("database unavailable handling %s (%s); retrying", envelope.id, error)
-                attempt = 0
-                await asyncio.sleep(1.0)
             except Exception as error:
-                if attempt >= self._max_attempts:
+                if self._stop.is_set():
+                    raise StopRequested from error
+                if is_transient(error):
+                    # Not the record's fault: wait it out, however long, but visibly.
+                    self.state = "retrying"
+                    await self._sleep(self.retry.failed(error))
+                    continue
+                failures += 1
+                if failures >= self._max_attempts:
                     log.exception(
-                        "event %s (%s) failed %d times", envelope.id, envelope.type, attempt
+                        "event %s (%s) failed %d times", envelope.id, envelope.type, failures
                     )
-                    await self._dead_letter(
-                        record, f"handler failed: {type(error).__name__}: {error}"
-                    )
+                    await self.dead_letters.publish(record, f"handler failed: {describe(error)}")
                     return
-                await asyncio.sleep(0.1 * attempt)
+                await self._sleep(0.1 * failures)
+                continue
+            self.retry.succeeded()
+            self.state = "running"
+            self.handled += 1
+            return
+
+    async def _apply_batch(self, records: list[ConsumerRecord]) -> bool:
+        """Apply a poll's records in one transaction; False (nothing applied) if any fails."""
+        try:
+            envelopes = [from_kafka_record(record.headers, record.value) for record in records]
+        except MalformedEvent:
+            return False
+        known = [envelope for envelope in envelopes if envelope.type in self._handlers]
+        try:
+            async with self._sessions() as session, session.begin():
+                fresh = await claim_events(session, self._processed, self.group_id, known)
+                for envelope in fresh:
+                    tokens = tracing.bind(envelope.requestid, envelope.traceparent)
+                    try:
+                        await self._handlers[envelope.type](session, envelope)
+                        # Later events of the batch see this one's effect, as in its own commit.
+                        await session.flush()
+                    finally:
+                        tracing.unbind(tokens)
+        except Exception as error:
+            log.debug("batch of %d failed (%s); one by one", len(records), describe(error))
+            return False
+        self.retry.succeeded()
+        self.state = "running"
+        self.handled += len(fresh)
+        self.skipped += len(envelopes) - len(known)
+        return True
 
     async def _apply(self, envelope: EventEnvelope, handler: EventHandler) -> None:
         try:
@@ -136,38 +205,85 @@ class EventConsumer:
             if await self._already_processed(envelope):
                 return
             raise
-        except DBAPIError as error:
-            if error.connection_invalidated:
-                raise OperationalError(str(error), None, error) from error
-            raise
 
     async def _already_processed(self, envelope: EventEnvelope) -> bool:
         async with self._sessions() as session:
             return await session.get(self._processed, (self.group_id, envelope.id)) is not None
 
-    async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
-        headers = [
-            *(record.headers or ()),
-            ("dlq_reason", reason[:1000].encode()),
-            ("dlq_source_topic", record.topic.encode()),
-            ("dlq_source_partition", str(record.partition).encode()),
-            ("dlq_source_offset", str(record.offset).encode()),
-            ("dlq_consumer_group", self.group_id.encode()),
-        ]
-        log.error(
-            "dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason
-        )
-        while True:
+    async def _housekeeping(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_position_check:
+            self._next_position_check = now + POSITION_CHECK_EVERY_S
+            await self._reset_positions_beyond_log_end()
+        if now >= self._next_prune:
+            self._next_prune = now + PRUNE_EVERY_S
+            with contextlib.suppress(Exception):
+                await self.prune_processed_events()
+
+    async def _reset_positions_beyond_log_end(self) -> None:
+        """A position past the log end means the topic was recreated: start it over."""
+        for partition in self._consumer.assignment():
+            end = self._consumer.highwater(partition)
+            if end is None:
+                continue
             try:
-                await self._producer.send_and_wait(
-                    dead_letter_topic(self.group_id),
-                    value=record.value,
-                    key=record.key,
-                    headers=headers,
+                position = await self._consumer.position(partition)
+            except KafkaError:
+                continue
+            if position > end:
+                log.warning(
+                    "%s: position %d is beyond the log end %d (topic recreated?); "
+                    "resetting to the earliest offset",
+                    partition,
+                    position,
+                    end,
                 )
-                return
-            except KafkaError as error:
-                if self._stop.is_set():
-                    raise
-                log.warning("cannot reach the dead-letter topic (%s); retrying", error)
-                await asyncio.sleep(1.0)
+                self.offset_resets += 1
+                self._positions.pop(partition, None)
+                await self._consumer.seek_to_beginning(partition)
+
+    async def prune_processed_events(self) -> int:
+        """Forget processed event ids older than the retention (longer than the broker's)."""
+        cutoff = datetime.now(UTC) - self._inbox_retention
+        model = self._processed
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                delete(model).where(
+                    model.consumer_group == self.group_id, model.processed_at < cutoff
+                )
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+
+    def health(self) -> dict[str, Any]:
+        """The consumer's state as data: stalled when it cannot make progress on a backlog."""
+        lag = self._lag()
+        idle_s = time.monotonic() - self._progress_at
+        retrying_s = self.retry.health().get("failing_for_s", 0.0)
+        stalled = retrying_s > self._stall_after_s or (
+            sum(lag.values()) > 0 and idle_s > self._stall_after_s
+        )
+        return {
+            "group": self.group_id,
+            "state": "stalled" if stalled and self.state != "stopped" else self.state,
+            "handled": self.handled,
+            "skipped": self.skipped,
+            "offset_resets": self.offset_resets,
+            "lag": lag,
+            "seconds_since_progress": round(idle_s, 1),
+            "retry": self.retry.health(),
+            "dead_letters": self.dead_letters.health(),
+        }
+
+    def _lag(self) -> dict[str, int]:
+        lag: dict[str, int] = {}
+        with contextlib.suppress(Exception):
+            for partition in self._consumer.assignment():
+                end = self._consumer.highwater(partition)
+                done = self._positions.get(partition)
+                if end is not None and done is not None:
+                    lag[f"{partition.topic}[{partition.partition}]"] = max(end - done, 0)
+        return lag

@@ -48,11 +48,17 @@ def create_consumer(
         rebalance_timeout_ms=session_timeout,
         metadata_max_age_ms=30_000,
         max_poll_records=500,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
     )
 
 
-async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> None:
-    """Create the topics a service reads or writes, so consumers never wait on auto-creation."""
+async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> set[str]:
+    """Create the topics a service reads or writes that are missing; returns those created.
+
+    Run at start and again after the broker failed: a broker that lost its topics (Tansu keeps
+    them in memory) gets them back with the configured partition count, before anything
+    auto-creates them with the broker's default.
+    """
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=f"{settings.service_name}-admin",
@@ -61,17 +67,20 @@ async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> Non
     await admin.start()
     try:
         existing = set(await admin.list_topics())
+        missing = sorted(set(topics) - existing)
         wanted = [
             NewTopic(
                 name,
                 num_partitions=settings.kafka_topic_partitions,
                 replication_factor=settings.kafka_replication_factor,
             )
-            for name in sorted(set(topics) - existing)
+            for name in missing
         ]
         if wanted:
+            log.info("creating topics %s", ", ".join(missing))
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(wanted)
+        return set(missing)
     finally:
         await admin.close()
 

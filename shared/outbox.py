@@ -6,6 +6,13 @@ polls for unpublished rows in insertion order, sends them, waits for the broker'
 and only then marks them published. A crash between send and mark republishes the same event
 id, which consumers' inboxes ignore.
 
+Order per key: one relay per database publishes (`shared.relay_leader`), rows are read and
+marked in short transactions (no lock is held while the broker is awaited), and a key whose
+oldest row failed waits behind it. A broker outage is waited out without touching the rows; a
+row the broker refuses counts an attempt and is parked after `max_attempts` with its reason,
+so the rows of other keys go on. Published rows are kept for `retention` so that
+`shared.outbox_replay` can re-announce them.
+
 `wake_relay_after_commit` lets a commit that staged events wake the relay at once instead of
 waiting for the next poll; a commit that staged none (the relay's own included) wakes nothing,
 so an idle service sleeps between polls.
@@ -14,13 +21,14 @@ so an idle service sleeps between polls.
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import orjson
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 from sqlalchemy import (
     BigInteger,
     DateTime,
@@ -37,14 +45,18 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, declared_attr, mapped_column
 
-from shared.db import dialect_name
 from shared.events import EventEnvelope, encode_data, to_kafka_headers
+from shared.failures import RetryState, describe, is_transient
+from shared.outbox_replay import republish_topics
+from shared.relay_leader import RelayLeadership
 
 log = logging.getLogger(__name__)
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 SequenceType = BigInteger().with_variant(Integer(), "sqlite")
 PURGE_EVERY = timedelta(minutes=5)
+# Topics are re-checked this often, and at once after any failure to publish.
+TOPIC_CHECK_EVERY_S = 60.0
 # Set in a session's `info` by add_event; read and cleared when its transaction ends.
 STAGED_EVENTS_FLAG = "outbox_events_staged"
 
@@ -67,8 +79,11 @@ class OutboxEventMixin:
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Failures that were the row's own fault (the broker refuses the record), not outages.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Set when the row failed `max_attempts` times: it is no longer sent, and its key goes on.
+    parked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple:
@@ -115,7 +130,7 @@ def wake_relay_after_commit(session_class: type[Session], relay: "OutboxRelay") 
 
 
 class OutboxRelay:
-    """Publishes a service's outbox rows to Kafka, in order, until stopped."""
+    """Publishes a service's outbox rows to Kafka, in order per key, until stopped."""
 
     def __init__(
         self,
@@ -126,6 +141,8 @@ class OutboxRelay:
         poll_interval_s: float = 0.5,
         batch_size: int = 200,
         retention: timedelta = timedelta(hours=72),
+        max_attempts: int = 5,
+        ensure_topics: Callable[[], Awaitable[set[str]]] | None = None,
     ) -> None:
         self._sessions = session_factory
         self._model = outbox_model
@@ -133,11 +150,20 @@ class OutboxRelay:
         self._poll_interval_s = poll_interval_s
         self._batch_size = batch_size
         self._retention = retention
+        self._max_attempts = max_attempts
+        # Re-creates missing topics with the configured partitions after a broker restart.
+        self._ensure_topics = ensure_topics
+        self._leadership = RelayLeadership(session_factory.kw["bind"], outbox_model.__tablename__)
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._next_purge_at = utcnow()
+        self._topics_due = True
+        self._next_topic_check = 0.0
+        self.retry = RetryState("outbox relay", log)
         # Passes through the publish loop since start; an idle relay adds one per poll interval.
         self.passes = 0
+        self.published = 0
+        self.parked = 0
 
     def notify(self) -> None:
         """Publish soon: called after a use case commits an event, to skip the poll wait."""
@@ -148,83 +174,135 @@ class OutboxRelay:
         self._wake.set()
 
     async def run(self) -> None:
-        backoff = self._poll_interval_s
-        while not self._stop.is_set():
-            self.passes += 1
-            try:
-                published = await self.publish_pending()
-                await self._purge_published_if_due()
-                backoff = self._poll_interval_s
-                if published >= self._batch_size:
-                    continue
-            except KafkaError as error:
-                log.warning("outbox relay cannot publish (%s); retrying in %.1fs", error, backoff)
-                backoff = min(backoff * 2, 10.0)
-            except Exception:
-                log.exception("outbox relay failed; retrying")
-                backoff = min(backoff * 2, 10.0)
-            await self._wait(backoff)
+        try:
+            while not self._stop.is_set():
+                self.passes += 1
+                delay = self._poll_interval_s
+                try:
+                    await self._ensure_topics_if_due()
+                    published = await self.publish_pending()
+                    await self._purge_published_if_due()
+                    self.retry.succeeded()
+                    if published >= self._batch_size:
+                        continue
+                except Exception as error:
+                    # A broker back from an outage may have lost its topics: check them first.
+                    self._topics_due = True
+                    delay = self.retry.failed(error)
+                await self._wait(delay)
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        """Give up the relay's leadership (its lock connection); `run` does it when stopped."""
+        await self._leadership.release()
 
     async def publish_pending(self) -> int:
-        """Publish one batch of unpublished events; returns how many were published."""
+        """Publish one batch of unpublished events; returns how many were published.
+
+        Raises the broker's error when it is unavailable, after recording what did go out.
+        """
+        if not await self._leadership.ensure():
+            return 0
         async with self._sessions() as session:
-            if dialect_name(session) == "postgresql":
-                # Several instances may relay at once: row locks make each take different rows.
-                async with session.begin():
-                    rows = (
-                        await session.scalars(self._pending().with_for_update(skip_locked=True))
-                    ).all()
-                    error = await self._send_all(rows)
-                    await self._record_outcome(session, rows, error)
-            else:
-                # SQLite has one writer: never hold its lock while waiting on the broker.
-                async with session.begin():
-                    rows = (await session.scalars(self._pending())).all()
-                error = await self._send_all(rows)
-                async with session.begin():
-                    await self._record_outcome(session, rows, error)
-        if error is not None:
-            raise error
-        return len(rows)
+            async with session.begin():
+                rows = (await session.scalars(self._pending())).all()
+            outcome = await self._send(rows)
+            async with session.begin():
+                await self._record(session, outcome)
+        if outcome.outage is not None:
+            raise outcome.outage
+        return len(outcome.published)
 
     def _pending(self):  # type: ignore[no-untyped-def]
         model = self._model
         return (
             select(model)
-            .where(model.published_at.is_(None))
+            .where(model.published_at.is_(None), model.parked_at.is_(None))
             .order_by(model.seq)
             .limit(self._batch_size)
         )
 
-    async def _send_all(self, rows: Sequence[OutboxEventMixin]) -> KafkaError | None:
-        try:
-            futures = [
-                await self._producer.send(
-                    row.topic,
-                    value=row.payload,
-                    key=row.key.encode() if row.key else None,
-                    headers=[(name, value.encode()) for name, value in orjson.loads(row.headers)],
-                )
-                for row in rows
-            ]
-            await asyncio.gather(*futures)
-        except KafkaError as error:
-            return error
-        return None
+    async def _send(self, rows: Sequence[OutboxEventMixin]) -> "SendOutcome":
+        outcome = SendOutcome()
+        sent: list[tuple[OutboxEventMixin, asyncio.Future[Any]]] = []
+        held: set[tuple[str, str | None]] = set()
+        for row in rows:
+            key = (row.topic, row.key)
+            if key in held:
+                continue  # an older row of this key has not gone yet: keep the order
+            if row.attempts > 0:
+                held.add(key)
+            try:
+                sent.append((row, await self._producer.send(*record_of(row))))
+            except Exception as error:
+                held.add(key)
+                if is_transient(error):
+                    outcome.outage = error
+                    break
+                outcome.refused.append((row, error))
+        results = await asyncio.gather(*(future for _, future in sent), return_exceptions=True)
+        for (row, _), result in zip(sent, results, strict=True):
+            if not isinstance(result, BaseException):
+                outcome.published.append(row.seq)
+            elif is_transient(result):
+                outcome.outage = outcome.outage or result
+            else:
+                outcome.refused.append((row, result))
+        return outcome
 
-    async def _record_outcome(
-        self, session: AsyncSession, rows: Sequence[OutboxEventMixin], error: KafkaError | None
-    ) -> None:
-        if not rows:
-            return
-        seqs = [row.seq for row in rows]
+    async def _record(self, session: AsyncSession, outcome: "SendOutcome") -> None:
         model = self._model
-        values = (
-            {"published_at": utcnow()}
-            if error is None
-            else {"attempts": model.attempts + 1, "last_error": str(error)[:2000]}
-        )
-        await session.execute(update(model).where(model.seq.in_(seqs)).values(**values))
+        now = utcnow()
+        if outcome.published:
+            await session.execute(
+                update(model).where(model.seq.in_(outcome.published)).values(published_at=now)
+            )
+            self.published += len(outcome.published)
+        for row, error in outcome.refused:
+            attempts = row.attempts + 1
+            park = attempts >= self._max_attempts
+            await session.execute(
+                update(model)
+                .where(model.seq == row.seq)
+                .values(
+                    attempts=attempts,
+                    last_error=describe(error),
+                    parked_at=now if park else None,
+                )
+            )
+            if park:
+                self.parked += 1
+                log.error(
+                    "outbox event %s (%s) parked after %d attempts: %s",
+                    row.event_id,
+                    row.event_type,
+                    attempts,
+                    describe(error),
+                )
+
+    async def _ensure_topics_if_due(self) -> None:
+        if not self._topics_due and time.monotonic() < self._next_topic_check:
+            return
+        await self.check_topics()
+
+    async def check_topics(self) -> None:
+        """Re-create missing topics; events kept for a topic the broker lost are sent again."""
+        if self._ensure_topics is None:
+            return
+        created = await self._ensure_topics()
+        self._topics_due = False
+        self._next_topic_check = time.monotonic() + TOPIC_CHECK_EVERY_S
+        if not created:
+            return
+        requeued = await republish_topics(self._sessions, self._model, created)
+        if requeued:
+            # Consumers' inboxes drop whatever they had already handled.
+            log.warning(
+                "the broker had lost %s: %d kept events queued to publish again",
+                ", ".join(sorted(created)),
+                requeued,
+            )
 
     async def _purge_published_if_due(self) -> None:
         """Delete rows published longer ago than the retention, at most every few minutes."""
@@ -243,3 +321,27 @@ class OutboxRelay:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
         self._wake.clear()
+
+    def health(self) -> dict[str, Any]:
+        """The relay as data: whether it leads, what it sent and parked, whether it retries."""
+        return {
+            "leading": self._leadership.leading,
+            "published": self.published,
+            "parked": self.parked,
+            "retry": self.retry.health(),
+        }
+
+
+@dataclass
+class SendOutcome:
+    """What one pass achieved: rows acknowledged, rows refused, and a broker outage if any."""
+
+    published: list[int] = field(default_factory=list)
+    refused: list[tuple[OutboxEventMixin, BaseException]] = field(default_factory=list)
+    outage: BaseException | None = None
+
+
+def record_of(row: OutboxEventMixin) -> tuple[str, bytes, bytes | None, None, None, list]:
+    """The producer.send arguments for a row: topic, value, key, partition, timestamp, headers."""
+    headers = [(name, value.encode()) for name, value in orjson.loads(row.headers)]
+    return row.topic, row.payload, row.key.encode() if row.key else None, None, None, headers

@@ -57,9 +57,22 @@ class ServiceSettings(BaseSettings):
     kafka_topic_partitions: int = Field(3, validation_alias=_global("KAFKA_TOPIC_PARTITIONS"))
     kafka_replication_factor: int = Field(1, validation_alias=_global("KAFKA_REPLICATION_FACTOR"))
     kafka_consumer_max_attempts: int = 3
+    # How long the broker may hold a fetch with no new records: the floor of consumer latency
+    # on a broker that does not answer early (aiokafka's default is 500 ms; see bench.event_path).
+    kafka_fetch_max_wait_ms: int = Field(500, validation_alias=_global("KAFKA_FETCH_MAX_WAIT_MS"))
+    # A consumer retrying or not progressing on a backlog this long reports itself stalled.
+    kafka_consumer_stall_after_s: float = 30.0
+    # Apply the records of one poll in one transaction (falls back to one by one on failure).
+    kafka_consumer_batch: bool = True
+    # Processed event ids are kept longer than the broker keeps records (7 days by default),
+    # so no redelivery can outlive the memory of having handled it.
+    inbox_retention_hours: int = 14 * 24
     outbox_poll_interval_s: float = 0.5
     outbox_batch_size: int = 200
+    # Published rows are kept this long so `outbox republish --since` can re-announce them.
     outbox_retention_hours: int = 72
+    # A row the broker refuses this many times is parked (with its reason) so others go on.
+    outbox_max_attempts: int = 5
 
     auth_issuer: str = Field("locality-hub", validation_alias=_global("AUTH_ISSUER"))
     auth_audience: str = Field("locality-hub-api", validation_alias=_global("AUTH_AUDIENCE"))

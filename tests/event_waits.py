@@ -118,6 +118,25 @@ async def wait_for_events(
     return found
 
 
+async def wait_for_distinct_events(
+    kafka: str, topic: str, *, distinct: int, deadline_s: float = DEADLINE_S
+) -> list[EventEnvelope]:
+    """Every event in the log once `distinct` different event ids have arrived, duplicates too."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + deadline_s
+    found: list[EventEnvelope] = []
+    async with TopicTail(kafka, topic) as tail:
+        while len({e.id for e in found}) < distinct:
+            if loop.time() > deadline:
+                raise AssertionError(
+                    f"{len({e.id for e in found})} of {distinct} distinct events on {topic} "
+                    f"within {deadline_s}s"
+                )
+            found.extend(await tail.next_events())
+        found.extend(await tail.read_to_current_end())
+    return found
+
+
 async def wait_for_event(
     kafka: str, topic: str, *, match: Match, deadline_s: float = DEADLINE_S
 ) -> EventEnvelope:

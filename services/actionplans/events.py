@@ -6,6 +6,7 @@ Payloads carry ids, codes and dates only: never titles, descriptions, notes or c
 from datetime import datetime
 
 from services.actionplans.models import Action, Plan, Review, Target, TargetVersion
+from shared.contracts import period_code
 from shared.contracts.actionplans import (
     ACTION_CREATED_V1,
     ACTION_OVERDUE_V1,
@@ -100,7 +101,7 @@ def target_set(
         indicator_code=target.indicator_code,
         area_code=target.area_code,
         baseline_value=version.baseline_value,
-        baseline_period=version.baseline_period,
+        baseline_period=period_code(version.baseline_period, version.baseline_on),
         target_value=version.target_value,
         target_date=version.target_date,
         amber_tolerance=version.amber_tolerance,

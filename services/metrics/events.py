@@ -21,7 +21,7 @@ def stage_observation_recorded(
         area_code=row.area_code,
         period_start=row.period_start,
         period_end=row.period_end,
-        period_label=row.period_label,
+        period_label=contract.period_code(row.period_label, row.period_start, row.period_end),
         value=row.value,
         unit=indicator.unit,
         desired_direction=indicator.desired_direction,
@@ -51,7 +51,9 @@ def stage_status_changed(
     payload = contract.IndicatorStatusChangedV1(
         indicator_code=indicator.code,
         area_code=area_code,
-        period_label=result.latest.period_label,
+        period_label=contract.period_code(
+            result.latest.period_label, result.latest.period_start, result.latest.period_end
+        ),
         latest_value=result.latest.value,
         previous_status=before.status if before else None,
         status=result.status.status,

@@ -63,7 +63,7 @@ class TargetSetV1(PlanEvent):
     indicator_code: str
     area_code: str  # usually the plan's locality code
     baseline_value: float
-    baseline_period: str
+    baseline_period: str  # a code: "2020-09", "Wave Sep 2020" or the ISO date (period_code)
     target_value: float
     target_date: date
     amber_tolerance: float  # how far short of the target still counts as amber (indicator units)

@@ -7,7 +7,9 @@ SMART target's current value and RAG.
 
 from datetime import date, datetime
 
-from shared.contracts import EventPayload
+from shared.contracts import EventPayload, period_code
+
+__all__ = ["period_code"]
 
 SOURCE = "/services/metrics"
 
@@ -30,7 +32,7 @@ class ObservationRecordedV1(EventPayload):
     area_code: str  # a locality code (e.g. "NP") or a comparison area code
     period_start: date
     period_end: date
-    period_label: str  # e.g. "2021-Q3", "2021-10", "Wave 3 (Oct 2021)"
+    period_label: str  # a code: "2021-Q3", "2021-10", or "2021-10-01/2021-10-31" (period_code)
     value: float
     unit: str
     desired_direction: str  # "up" | "down"
@@ -46,7 +48,7 @@ class IndicatorStatusChangedV1(EventPayload):
 
     indicator_code: str
     area_code: str
-    period_label: str
+    period_label: str  # a code (period_code)
     latest_value: float
     previous_status: str | None = None
     status: str  # one of STATUSES

@@ -1,6 +1,7 @@
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -8,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db import create_engine, create_session_factory
 from shared.kafka import create_producer
+from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
 from tests.shared.models import Base
 
@@ -28,6 +30,7 @@ def settings(kafka: str, tmp_path: Path) -> ServiceSettings:
         data_dir=tmp_path,
         kafka_bootstrap_servers=kafka,
         kafka_session_timeout_ms=2000,
+        kafka_consumer_stall_after_s=1.0,
     )
 
 
@@ -37,6 +40,20 @@ async def producer(settings: ServiceSettings) -> AsyncIterator[AIOKafkaProducer]
     await producer.start()
     yield producer
     await producer.stop()
+
+
+@pytest.fixture
+async def make_relay() -> AsyncIterator[Callable[..., OutboxRelay]]:
+    """Build relays that give back their leadership connection when the test ends."""
+    relays: list[OutboxRelay] = []
+
+    def make(*args: Any, **kwargs: Any) -> OutboxRelay:
+        relays.append(OutboxRelay(*args, **kwargs))
+        return relays[-1]
+
+    yield make
+    for relay in relays:
+        await relay.close()
 
 
 @pytest.fixture
