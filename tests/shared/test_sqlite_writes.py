@@ -4,9 +4,12 @@ import asyncio
 from contextlib import suppress
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event, text
 
 from shared.db import create_engine
+
+pytestmark = pytest.mark.integration
 
 
 async def test_concurrent_write_transactions_never_find_the_database_locked(tmp_path: Path) -> None:
