@@ -15,13 +15,14 @@ from typing import Annotated, Any
 
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from shared import health
 from shared.auth import TokenVerifier, authenticate, ensure_signing_keypair
 from shared.consumer import EventConsumer, EventHandler
-from shared.db import check_database, create_engine
+from shared.db import create_engine
 from shared.inbox import ProcessedEventMixin
 from shared.jwks import ExternalIssuer, JwksKeys
 from shared.kafka import (
@@ -32,6 +33,7 @@ from shared.kafka import (
     start_with_retry,
 )
 from shared.logs import configure_logging
+from shared.metrics_http import scrape_service
 from shared.middleware import RequestContextMiddleware
 from shared.migrations import upgrade_to_head
 from shared.outbox import OutboxEventMixin, OutboxRelay, wake_relay_after_commit
@@ -79,7 +81,7 @@ class ServiceSpec:
 
 
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
-    configure_logging()
+    configure_logging(settings.service_name, spec.version)
     app = FastAPI(
         title=spec.title,
         description=spec.description,
@@ -87,9 +89,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         lifespan=_lifespan(spec, settings),
         openapi_tags=list(spec.openapi_tags) or None,
     )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     install_problem_handlers(app)
-    app.include_router(health_router())
+    app.include_router(health_router(spec))
     for router in spec.routers:
         app.include_router(router, dependencies=[Depends(authenticate)])
     return app
@@ -213,7 +215,8 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
 
 
-def health_router() -> APIRouter:
+def health_router(spec: ServiceSpec) -> APIRouter:
+    """/livez, /readyz and /metrics (shared/health.py says what each promises)."""
     router = APIRouter(tags=["health"])
 
     @router.get("/livez", summary="Liveness: the process answers")
@@ -221,26 +224,32 @@ def health_router() -> APIRouter:
         """The process is up; says nothing about its dependencies."""
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: the database and Kafka answer")
+    @router.get("/readyz", summary="Readiness: own database answers, migrations at head")
     async def readyz(runtime: RuntimeDep) -> JSONResponse:
-        """Ready when the service's own database and the Kafka broker both answer."""
-        checks = {
-            "database": await _database_ok(runtime.engine),
-            "kafka": runtime.kafka_started.is_set() and await broker_reachable(runtime.producer),
-        }
-        ready = all(checks.values())
-        body = {
-            "status": "ready" if ready else "not ready",
-            "checks": {name: "ok" if ok else "failing" for name, ok in checks.items()},
-        }
-        return JSONResponse(body, status_code=200 if ready else 503)
+        """503 only when this instance cannot serve; a broker outage is 200 "degraded"."""
+        engine = runtime.engine
+
+        async def kafka() -> bool:
+            return runtime.kafka_started.is_set() and await broker_reachable(runtime.producer)
+
+        return await health.readiness_response(
+            runtime.settings.service_name,
+            required={
+                "database": health.database_answers(engine),
+                "migrations": health.migrations_at_head(engine, spec.migrations_dir),
+            },
+            optional={"kafka": kafka},
+        )
+
+    @router.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics(runtime: RuntimeDep) -> Response:
+        """Prometheus exposition of this process's metrics."""
+        return await scrape_service(
+            runtime.settings.service_name,
+            runtime.engine,
+            runtime.sessions,
+            spec.outbox_model,
+            runtime.consumers,
+        )
 
     return router
-
-
-async def _database_ok(engine: AsyncEngine) -> bool:
-    try:
-        await asyncio.wait_for(check_database(engine), 2)
-        return True
-    except Exception:
-        return False

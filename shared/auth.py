@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, Request
 
+from shared import tracing
 from shared.jwks import ExternalIssuer
 from shared.problems import Forbidden, Unauthorized
 
@@ -179,6 +180,7 @@ async def authenticate(request: Request) -> Caller:
     if caller is None:
         caller = await request.app.state.token_verifier.verify_async(bearer_token(request))
         request.state.caller = caller
+        tracing.annotate_caller(caller.organisation, caller.client_id)
     return caller
 
 

@@ -17,10 +17,10 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared import tracing
+from shared import metrics, tracing
 from shared.events import EventEnvelope, MalformedEvent, from_kafka_record
 from shared.inbox import ProcessedEventMixin, claim_event
-from shared.kafka import create_consumer, dead_letter_topic, start_with_retry
+from shared.kafka import create_consumer, dead_letter_topic, partition_lag, start_with_retry
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,10 @@ class EventConsumer:
 
     def stop(self) -> None:
         self._stop.set()
+
+    async def lag(self) -> dict[tuple[str, int], int]:
+        """Records not yet consumed per (topic, partition) this consumer holds (for /metrics)."""
+        return await partition_lag(self._consumer)
 
     async def run(self) -> None:
         if not await start_with_retry(self._consumer, f"consumer {self.group_id}", self._stop):
@@ -108,6 +112,7 @@ class EventConsumer:
             attempt += 1
             try:
                 await self._apply(envelope, handler)
+                metrics.event_consumed(self.group_id, record.topic)
                 return
             except INFRASTRUCTURE_ERRORS as error:
                 if self._stop.is_set():
@@ -116,6 +121,7 @@ class EventConsumer:
                 attempt = 0
                 await asyncio.sleep(1.0)
             except Exception as error:
+                metrics.event_failed(self.group_id, record.topic)
                 if attempt >= self._max_attempts:
                     log.exception(
                         "event %s (%s) failed %d times", envelope.id, envelope.type, attempt
@@ -154,6 +160,7 @@ class EventConsumer:
             ("dlq_source_offset", str(record.offset).encode()),
             ("dlq_consumer_group", self.group_id.encode()),
         ]
+        metrics.event_dead_lettered(self.group_id, record.topic)
         log.error(
             "dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason
         )

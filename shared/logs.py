@@ -1,16 +1,140 @@
-"""Process-wide logging: timestamped lines on stderr, level from LOG_LEVEL (default INFO)."""
+"""Process-wide logging: one JSON object per line on stderr, or a readable line for people.
+
+Every line carries the service name and version, and, inside a request or an event handler,
+`request_id`, `trace_id`, `span_id`, `organisation` and `client_id` (shared/tracing.py holds
+them). LOG_FORMAT=console gives `make run` a line a person can read; LOG_LEVEL sets the level.
+uvicorn's own loggers are routed through the same handler, so access and error lines look
+like the application's. Repeated aiokafka errors (a broker outage retries many times a
+second) are let through once per `KAFKA_LOG_EVERY_S` with a count of the ones held back.
+"""
 
 import logging
 import os
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
 
-FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+import orjson
+
+from shared import tracing
+
+# Attributes every LogRecord has; anything else was passed with `extra=` and is logged as a field.
+_STANDARD_ATTRIBUTES = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys()
+    | {"message", "asctime", "taskName"}
+)
+_SERVICE: dict[str, str] = {"service": "locality-hub", "version": "0"}
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 
-def configure_logging() -> None:
-    """Configure the root logger once; a host that configured logging already keeps its own."""
+def context_fields() -> dict[str, str]:
+    """Identifiers of the current request or event, for a log line."""
+    fields: dict[str, str] = {}
+    request_id = tracing.current_request_id()
+    if request_id:
+        fields["request_id"] = request_id
+    trace_id, span_id = tracing.current_trace_ids()
+    if trace_id:
+        fields["trace_id"] = trace_id
+        fields["span_id"] = span_id or ""
+    fields.update(tracing.current_caller_fields())
+    return fields
+
+
+class JsonFormatter(logging.Formatter):
+    """A log record as one JSON object: time, level, logger, message, context, extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            **_SERVICE,
+            **context_fields(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
+                line[key] = value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(line, default=str).decode()
+
+
+class ConsoleFormatter(logging.Formatter):
+    """A line a person reads in a terminal: time, level, service, message, request id."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = datetime.fromtimestamp(record.created, UTC).strftime("%H:%M:%S.%f")[:-3]
+        fields = context_fields()
+        extra = {
+            key: value
+            for key, value in vars(record).items()
+            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_")
+        }
+        tail = " ".join(f"{key}={value}" for key, value in {**fields, **extra}.items())
+        text = f"{stamp} {record.levelname:<7} {_SERVICE['service']:<11} {record.getMessage()}"
+        if tail:
+            text += f"  [{tail}]"
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        return text
+
+
+class RepeatLimiter(logging.Filter):
+    """Lets one record per (logger, message template) under `prefix` through every `every_s`
+    seconds, and says on it how many were held back since the last one."""
+
+    def __init__(self, every_s: float, prefix: str, clock: Any = time.monotonic) -> None:
+        super().__init__()
+        self._prefix = prefix
+        self._every_s = every_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last: dict[tuple[str, str], float] = {}
+        self._held_back: dict[tuple[str, str], int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(self._prefix):
+            return True
+        key = (record.name, str(record.msg))
+        now = self._clock()
+        with self._lock:
+            last = self._last.get(key)
+            if last is not None and now - last < self._every_s:
+                self._held_back[key] = self._held_back.get(key, 0) + 1
+                return False
+            self._last[key] = now
+            held = self._held_back.pop(key, 0)
+        if held:
+            record.repeated_since_last = held
+        return True
+
+
+def configure_logging(service: str | None = None, version: str | None = None) -> None:
+    """Install the JSON (or console) handler on the root logger once per process."""
+    if service:
+        _SERVICE["service"] = service
+    if version:
+        _SERVICE["version"] = version
     root = logging.getLogger()
-    if root.handlers:
+    if any(getattr(handler, "locality_hub", False) for handler in root.handlers):
         return
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), format=FORMAT)
-    # aiokafka logs every retry of a broker outage at WARNING; one line per state change is enough.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.locality_hub = True  # type: ignore[attr-defined]
+    console = os.environ.get("LOG_FORMAT", "json").lower() == "console"
+    handler.setFormatter(ConsoleFormatter() if console else JsonFormatter())
+    root.addHandler(handler)
+    root.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+    for name in UVICORN_LOGGERS:
+        # uvicorn installs handlers of its own format; send its lines through ours instead.
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers.clear()
+        uvicorn_logger.propagate = True
+    # aiosqlite logs each statement with its parameters (personal data) at DEBUG.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     logging.getLogger("aiokafka").setLevel(os.environ.get("KAFKA_LOG_LEVEL", "ERROR").upper())
+    # On the handler, not the logger: a logger's filters miss records of its child loggers.
+    handler.addFilter(RepeatLimiter(float(os.environ.get("KAFKA_LOG_EVERY_S", "30")), "aiokafka"))

@@ -36,6 +36,7 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, declared_attr, mapped_column
 
+from shared import metrics
 from shared.db import dialect_name
 from shared.events import EventEnvelope, encode_data, to_kafka_headers
 
@@ -209,6 +210,7 @@ class OutboxRelay:
             await asyncio.gather(*futures)
         except KafkaError as error:
             return error
+        metrics.events_published(rows)
         return None
 
     async def _record_outcome(

@@ -23,7 +23,8 @@ from services.gateway.ratelimit import LimiterHolder, RateDecision
 from services.gateway.routing import RouteTable
 from services.gateway.scopes import ScopeRules
 from services.gateway.upstream_client import UpstreamPool, UpstreamTimeout, UpstreamUnavailable
-from shared import tracing
+from shared import metrics, tracing
+from shared.middleware import ROUTE_TEMPLATE_KEY
 from shared.problems import PROBLEM_JSON, PROBLEM_TYPE_BASE, Unauthorized
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,7 @@ class ProxyMiddleware:
             return
         path: str = scope["path"]
         method: str = scope["method"]
+        scope[ROUTE_TEMPLATE_KEY] = "/api/*"
         try:
             caller = await self._gatekeeper.authenticate(_header(scope, b"authorization"))
         except Unauthorized as error:
@@ -169,9 +171,12 @@ class ProxyMiddleware:
                 required_scope=required,
             )
             return
-        decision = await self._take_rate_token(caller.client_id or caller.subject)
+        tracing.annotate_caller(caller.organisation, caller.client_id)
+        client_key = caller.client_id or caller.subject
+        decision = await self._take_rate_token(client_key)
         limit_headers = decision.headers() if decision is not None else []
         if decision is not None and not decision.allowed:
+            metrics.rate_limited(client_key)
             await send_problem(
                 send,
                 429,
@@ -196,6 +201,7 @@ class ProxyMiddleware:
                 limit_headers,
             )
             return
+        scope[ROUTE_TEMPLATE_KEY] = f"/api/* -> {service}"
         await self._forward(scope, receive, send, service, limit_headers)
 
     async def _take_rate_token(self, client_key: str) -> RateDecision | None:
@@ -245,11 +251,13 @@ class ProxyMiddleware:
                 extra_headers,
             )
             return
+        started = time.perf_counter()
         try:
             upstream = await self._proxy.pools[service].request(
                 scope["method"], target, _forwarded_headers(scope), body
             )
         except UpstreamTimeout:
+            metrics.upstream_answered(service, "timeout", time.perf_counter() - started)
             breaker.record_failure(time.monotonic())
             await send_problem(
                 send,
@@ -262,6 +270,7 @@ class ProxyMiddleware:
             )
             return
         except UpstreamUnavailable as error:
+            metrics.upstream_answered(service, "unreachable", time.perf_counter() - started)
             breaker.record_failure(time.monotonic())
             await send_problem(
                 send,
@@ -273,6 +282,7 @@ class ProxyMiddleware:
                 extra_headers,
             )
             return
+        metrics.upstream_answered(service, upstream.status, time.perf_counter() - started)
         breaker.record_success()
         headers = _response_headers(upstream.headers)
         headers.append((b"content-length", str(len(upstream.body)).encode()))

@@ -29,6 +29,7 @@ from services.actionplans.service.guards import (
     reject_nulls,
     utcnow,
 )
+from shared import metrics
 from shared.auth import Caller
 from shared.outbox import add_event
 from shared.problems import NotFound, Unprocessable
@@ -263,4 +264,5 @@ async def announce_overdue_actions(
                 add_event(session, OutboxEvent, events.action_overdue(plan, action, now))
                 announced += 1
         if len(due) < batch_size:
+            metrics.overdue_breached("action", announced)
             return announced

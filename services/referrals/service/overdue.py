@@ -12,6 +12,7 @@ from services.referrals import events, repository
 from services.referrals.domain import as_utc
 from services.referrals.models import OutboxEvent
 from services.referrals.service.access import record_change
+from shared import metrics
 from shared.outbox import add_event
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ async def notify_overdue(session: AsyncSession, *, now: datetime) -> int:
                 add_event(session, OutboxEvent, events.referral_overdue(referral, now))
                 notified += 1
         if len(due) < BATCH_SIZE:
+            metrics.overdue_breached("referral_clock", notified)
             return notified
 
 
