@@ -133,6 +133,10 @@ def configure_logging(service: str | None = None, version: str | None = None) ->
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
+    if os.environ.get("UVICORN_ACCESS_LOG", "0") != "1":
+        # shared/middleware.py writes the access line, with route, request id and caller;
+        # uvicorn's own would say the same thing again with less.
+        logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     # aiosqlite logs each statement with its parameters (personal data) at DEBUG.
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
     logging.getLogger("aiokafka").setLevel(os.environ.get("KAFKA_LOG_LEVEL", "ERROR").upper())
