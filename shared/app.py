@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from shared import health
+from shared import health, telemetry
 from shared.auth import TokenVerifier, authenticate, ensure_signing_keypair
 from shared.consumer import EventConsumer, EventHandler
 from shared.db import create_engine
@@ -82,6 +82,7 @@ class ServiceSpec:
 
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     configure_logging(settings.service_name, spec.version)
+    telemetry.configure_tracing(settings.service_name, spec.version)
     app = FastAPI(
         title=spec.title,
         description=spec.description,
@@ -94,6 +95,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.include_router(health_router(spec))
     for router in spec.routers:
         app.include_router(router, dependencies=[Depends(authenticate)])
+    telemetry.instrument_app(app)
     return app
 
 
@@ -134,6 +136,7 @@ def external_issuers(settings: ServiceSettings) -> list[ExternalIssuer]:
 
 async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> ServiceRuntime:
     engine = create_engine(settings.resolved_database_url, echo=settings.sql_echo)
+    telemetry.instrument_engine(engine)
     if settings.migrate_on_startup:
         await upgrade_to_head(engine, spec.migrations_dir)
     producer = create_producer(settings)

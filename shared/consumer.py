@@ -17,7 +17,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared import metrics, tracing
+from shared import metrics, telemetry, tracing
 from shared.events import EventEnvelope, MalformedEvent, from_kafka_record
 from shared.inbox import ProcessedEventMixin, claim_event
 from shared.kafka import create_consumer, dead_letter_topic, partition_lag, start_with_retry
@@ -100,7 +100,10 @@ class EventConsumer:
             return
         tokens = tracing.bind(envelope.requestid, envelope.traceparent)
         try:
-            await self._handle_with_retries(record, envelope, handler)
+            with telemetry.processing(
+                record.topic, envelope.id, envelope.type, envelope.traceparent
+            ):
+                await self._handle_with_retries(record, envelope, handler)
         finally:
             tracing.unbind(tokens)
 

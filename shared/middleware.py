@@ -73,6 +73,7 @@ class RequestContextMiddleware:
                 scope["path"],
                 status,
                 extra={
+                    "service": self.service,
                     "http_method": scope["method"],
                     "http_route": route,
                     "http_status": status,

@@ -36,7 +36,7 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, declared_attr, mapped_column
 
-from shared import metrics
+from shared import metrics, telemetry
 from shared.db import dialect_name
 from shared.events import EventEnvelope, encode_data, to_kafka_headers
 
@@ -198,16 +198,17 @@ class OutboxRelay:
 
     async def _send_all(self, rows: Sequence[OutboxEventMixin]) -> KafkaError | None:
         try:
-            futures = [
-                await self._producer.send(
-                    row.topic,
-                    value=row.payload,
-                    key=row.key.encode() if row.key else None,
-                    headers=[(name, value.encode()) for name, value in orjson.loads(row.headers)],
-                )
-                for row in rows
-            ]
-            await asyncio.gather(*futures)
+            with telemetry.publishing(rows) as headers_of:
+                futures = [
+                    await self._producer.send(
+                        row.topic,
+                        value=row.payload,
+                        key=row.key.encode() if row.key else None,
+                        headers=headers_of(row),
+                    )
+                    for row in rows
+                ]
+                await asyncio.gather(*futures)
         except KafkaError as error:
             return error
         metrics.events_published(rows)

@@ -22,6 +22,10 @@ def current_request_id() -> str | None:
 
 
 def current_traceparent() -> str | None:
+    """The active OpenTelemetry span's traceparent when tracing is on, else the bound one."""
+    span = otel_trace.get_current_span().get_span_context()
+    if span.is_valid:
+        return f"00-{span.trace_id:032x}-{span.span_id:016x}-{span.trace_flags:02x}"
     return _traceparent.get()
 
 

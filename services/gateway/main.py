@@ -29,7 +29,7 @@ from services.gateway.ratelimit import (
 )
 from services.gateway.routing import RouteTable
 from services.gateway.scopes import ScopeRules
-from shared import health, metrics
+from shared import health, metrics, telemetry
 from shared.app import load_token_verifier
 from shared.db import create_engine, create_session_factory
 from shared.logs import configure_logging
@@ -63,9 +63,11 @@ class GatewayParts:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging("gateway", VERSION)
+    telemetry.configure_tracing("gateway", VERSION)
     routes = RouteTable(settings.routes)
     scope_rules = ScopeRules(settings.scope_rules)
     engine = create_engine(settings.resolved_database_url, echo=settings.sql_echo)
+    telemetry.instrument_engine(engine)
     sessions = create_session_factory(engine)
     verifier = load_token_verifier(settings)
     issuer = TokenIssuer(
@@ -164,6 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
     )
     app.add_middleware(RequestContextMiddleware, service="gateway")
+    telemetry.instrument_app(app)
     return app
 
 

@@ -23,7 +23,7 @@ from services.gateway.ratelimit import LimiterHolder, RateDecision
 from services.gateway.routing import RouteTable
 from services.gateway.scopes import ScopeRules
 from services.gateway.upstream_client import UpstreamPool, UpstreamTimeout, UpstreamUnavailable
-from shared import metrics, tracing
+from shared import metrics, telemetry, tracing
 from shared.middleware import ROUTE_TEMPLATE_KEY
 from shared.problems import PROBLEM_JSON, PROBLEM_TYPE_BASE, Unauthorized
 
@@ -253,9 +253,10 @@ class ProxyMiddleware:
             return
         started = time.perf_counter()
         try:
-            upstream = await self._proxy.pools[service].request(
-                scope["method"], target, _forwarded_headers(scope), body
-            )
+            with telemetry.client_span(f"{scope['method']} {service}", upstream=service):
+                upstream = await self._proxy.pools[service].request(
+                    scope["method"], target, _forwarded_headers(scope), body
+                )
         except UpstreamTimeout:
             metrics.upstream_answered(service, "timeout", time.perf_counter() - started)
             breaker.record_failure(time.monotonic())
