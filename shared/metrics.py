@@ -81,9 +81,21 @@ OVERDUE_BREACHES = Counter(
 BREAKER_STATES = {"closed": 0, "half-open": 1, "half_open": 1, "open": 2}
 
 
+_http_children: dict[tuple[str, str, str, int], tuple[Any, Any]] = {}
+
+
 def http_answered(service: str, method: str, route: str, status: int, seconds: float) -> None:
-    HTTP_REQUESTS.labels(service, method, route, str(status)).inc()
-    HTTP_LATENCY.labels(service, method, route).observe(seconds)
+    # Looking the labelled children up once per combination keeps this off the profile.
+    key = (service, method, route, status)
+    children = _http_children.get(key)
+    if children is None:
+        children = (
+            HTTP_REQUESTS.labels(service, method, route, str(status)),
+            HTTP_LATENCY.labels(service, method, route),
+        )
+        _http_children[key] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def event_consumed(group: str, topic: str) -> None:
