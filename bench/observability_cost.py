@@ -43,6 +43,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=2000, help="gateway, per round and tree")
     parser.add_argument("--intake-requests", type=int, default=400, help="per round and tree")
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--only", choices=["gateway", "intake"], help="run one of the two")
     return parser.parse_args()
 
 
@@ -108,8 +109,10 @@ def main() -> int:
         )
         try:
             print(f"before = {args.before}, after = this tree; {args.rounds} rounds alternating")
-            gateway_overhead(trees, env, token, scratch, args)
-            referrals_intake(trees, env, token, scratch, args)
+            if args.only != "intake":
+                gateway_overhead(trees, env, token, scratch, args)
+            if args.only != "gateway":
+                referrals_intake(trees, env, token, scratch, args)
         finally:
             broker.stop()
     return 0

@@ -116,8 +116,16 @@ def events_published(rows: Iterable[Any]) -> None:
         EVENTS_PUBLISHED.labels(topic).inc(count)
 
 
+_upstream_children: dict[tuple[str, int | str], Any] = {}
+
+
 def upstream_answered(upstream: str, status: int | str, seconds: float) -> None:
-    UPSTREAM_LATENCY.labels(upstream, str(status)).observe(seconds)
+    child = _upstream_children.get((upstream, status))
+    if child is None:
+        child = _upstream_children[(upstream, status)] = UPSTREAM_LATENCY.labels(
+            upstream, str(status)
+        )
+    child.observe(seconds)
 
 
 def rate_limited(client: str) -> None:

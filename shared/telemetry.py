@@ -15,7 +15,7 @@ the publish span's child.
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import orjson
@@ -62,7 +62,8 @@ def configure_tracing(service: str, version: str) -> None:
     resource = Resource.create({"service.name": service, "service.version": version})
     provider = TracerProvider(resource=resource)
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    trace.set_tracer_provider(provider)
+    # Not made the global provider: FastAPI's own telemetry would then add a second server
+    # span to every request beside the instrumentation's.
     use_provider(provider)
 
 
@@ -97,14 +98,14 @@ def current_traceparent() -> str | None:
     return carrier.get("traceparent")
 
 
-@contextmanager
-def client_span(name: str, **attributes: Any) -> Iterator[Span | None]:
+_NO_SPAN = nullcontext()
+
+
+def client_span(name: str, **attributes: Any) -> AbstractContextManager[Any]:
     """A client span around an outgoing call (the gateway's upstream request)."""
-    if not enabled():
-        yield None
-        return
-    with _tracer().start_as_current_span(name, kind=SpanKind.CLIENT, attributes=attributes) as span:
-        yield span
+    if _provider is None:
+        return _NO_SPAN
+    return _tracer().start_as_current_span(name, kind=SpanKind.CLIENT, attributes=attributes)
 
 
 @contextmanager

@@ -10,6 +10,9 @@ from deploy.local.broker import TansuBroker
 from shared.auth import ensure_signing_keypair
 from tests.harness import TokenMinter, fresh_postgres_database, postgres_available
 
+# Log lines go straight into pytest's capture, not into a buffer flushed after the summary.
+os.environ.setdefault("LOG_FLUSH_EVERY_S", "0")
+
 
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[str]:

@@ -2,12 +2,14 @@
 
 import logging
 import sys
+import time
+from pathlib import Path
 
 import orjson
 import pytest
 
 from shared import tracing
-from shared.logs import ConsoleFormatter, JsonFormatter, RepeatLimiter
+from shared.logs import ConsoleFormatter, JsonFormatter, LineHandler, RepeatLimiter
 
 pytestmark = pytest.mark.unit
 
@@ -77,3 +79,26 @@ def test_repeated_broker_errors_pass_once_per_period_with_a_count_of_the_rest() 
 def test_other_loggers_are_never_held_back() -> None:
     limiter = RepeatLimiter(30, "aiokafka", clock=lambda: 0.0)
     assert all(limiter.filter(record("services.referrals")) for _ in range(10))
+
+
+def test_warnings_reach_the_file_at_once_and_info_lines_within_the_flush_period(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "service.log"
+    with path.open("w") as stream:
+        handler = LineHandler(stream, flush_every_s=0.05)
+        handler.setFormatter(JsonFormatter())
+        handler.handle(
+            logging.LogRecord("app", logging.INFO, __file__, 1, "an info line", (), None)
+        )
+        assert path.read_text() == ""  # buffered
+        handler.handle(record(msg="a warning", args=()))
+        assert [orjson.loads(line)["message"] for line in path.read_text().splitlines()] == [
+            "an info line",
+            "a warning",
+        ]
+        handler.handle(logging.LogRecord("app", logging.INFO, __file__, 1, "later", (), None))
+        deadline = time.monotonic() + 5
+        while "later" not in path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert "later" in path.read_text()
