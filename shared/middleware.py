@@ -17,6 +17,9 @@ from shared.problems import PROBLEM_JSON, internal_error_body
 QUIET_PATHS = frozenset({"/livez", "/readyz", "/metrics"})
 # Set by whoever routed the request when FastAPI's router did not (the gateway's proxy).
 ROUTE_TEMPLATE_KEY = "route_template"
+# Set by the gateway when the answer came from a service, which logs the same request (same
+# request id, caller and route) itself: the gateway's line is then DEBUG unless it is a 5xx.
+ANSWERED_UPSTREAM_KEY = "answered_upstream"
 
 access_log = logging.getLogger("access")
 error_log = logging.getLogger("errors")
@@ -64,7 +67,8 @@ class RequestContextMiddleware:
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         route = _route_template(scope)
         metrics.http_answered(self.service, scope["method"], route, status, seconds)
-        level = logging.DEBUG if scope["path"] in QUIET_PATHS else logging.INFO
+        quiet = scope["path"] in QUIET_PATHS or (scope.get(ANSWERED_UPSTREAM_KEY) and status < 500)
+        level = logging.DEBUG if quiet else logging.INFO
         if access_log.isEnabledFor(level):
             access_log.log(
                 level,

@@ -25,6 +25,8 @@ from opentelemetry.propagate import extract, inject
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared import tracing
+
 TRACER_NAME = "locality-hub"
 # Probes and scrapes would be most of the spans and say nothing.
 EXCLUDED_URLS = "livez,readyz,metrics"
@@ -38,6 +40,7 @@ def use_provider(provider: TracerProvider | None) -> None:
     """Trace apps built from now on with `provider` (None: stop tracing new apps)."""
     global _provider
     _provider = provider
+    tracing.spans_recorded = provider is not None
 
 
 def enabled() -> bool:

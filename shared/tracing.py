@@ -13,6 +13,10 @@ _traceparent: ContextVar[str | None] = ContextVar("traceparent", default=None)
 # that code deeper in the request can fill it in for the log lines written further out.
 _caller: ContextVar[dict[str, str] | None] = ContextVar("caller", default=None)
 
+# Set by shared.telemetry while OpenTelemetry records spans: then the active span, not the
+# bound traceparent, is the current position in the trace.
+spans_recorded = False
+
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 TRACEPARENT_PATTERN = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
@@ -23,9 +27,10 @@ def current_request_id() -> str | None:
 
 def current_traceparent() -> str | None:
     """The active OpenTelemetry span's traceparent when tracing is on, else the bound one."""
-    span = otel_trace.get_current_span().get_span_context()
-    if span.is_valid:
-        return f"00-{span.trace_id:032x}-{span.span_id:016x}-{span.trace_flags:02x}"
+    if spans_recorded:
+        span = otel_trace.get_current_span().get_span_context()
+        if span.is_valid:
+            return f"00-{span.trace_id:032x}-{span.span_id:016x}-{span.trace_flags:02x}"
     return _traceparent.get()
 
 
@@ -46,9 +51,10 @@ def child_traceparent(candidate: str | None) -> str:
 
 def current_trace_ids() -> tuple[str | None, str | None]:
     """(trace id, span id) of the active OpenTelemetry span, else of the bound traceparent."""
-    span = otel_trace.get_current_span().get_span_context()
-    if span.is_valid:
-        return format(span.trace_id, "032x"), format(span.span_id, "016x")
+    if spans_recorded:
+        span = otel_trace.get_current_span().get_span_context()
+        if span.is_valid:
+            return format(span.trace_id, "032x"), format(span.span_id, "016x")
     bound = _traceparent.get()
     # Bound values were checked (or made) by child_traceparent: version-trace-span-flags.
     return (bound[3:35], bound[36:52]) if bound and len(bound) == 55 else (None, None)

@@ -24,7 +24,7 @@ from services.gateway.routing import RouteTable
 from services.gateway.scopes import ScopeRules
 from services.gateway.upstream_client import UpstreamPool, UpstreamTimeout, UpstreamUnavailable
 from shared import metrics, telemetry, tracing
-from shared.middleware import ROUTE_TEMPLATE_KEY
+from shared.middleware import ANSWERED_UPSTREAM_KEY, ROUTE_TEMPLATE_KEY
 from shared.problems import PROBLEM_JSON, PROBLEM_TYPE_BASE, Unauthorized
 
 log = logging.getLogger(__name__)
@@ -157,6 +157,7 @@ class ProxyMiddleware:
                 [(b"www-authenticate", challenge)],
             )
             return
+        tracing.annotate_caller(caller.organisation, caller.client_id)
         required = self._scope_rules.required_scope(method, path)
         if required is not None and not caller.has_scope(required):
             challenge = f'Bearer error="insufficient_scope", scope="{required}"'.encode()
@@ -171,7 +172,6 @@ class ProxyMiddleware:
                 required_scope=required,
             )
             return
-        tracing.annotate_caller(caller.organisation, caller.client_id)
         client_key = caller.client_id or caller.subject
         decision = await self._take_rate_token(client_key)
         limit_headers = decision.headers() if decision is not None else []
@@ -284,6 +284,7 @@ class ProxyMiddleware:
             )
             return
         metrics.upstream_answered(service, upstream.status, time.perf_counter() - started)
+        scope[ANSWERED_UPSTREAM_KEY] = True
         breaker.record_success()
         headers = _response_headers(upstream.headers)
         headers.append((b"content-length", str(len(upstream.body)).encode()))

@@ -23,11 +23,20 @@ def log_lines() -> Iterator[io.StringIO]:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
-    logging.getLogger().addHandler(handler)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
     try:
         yield stream
     finally:
-        logging.getLogger().removeHandler(handler)
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def access_lines(stream: io.StringIO, request_id: str) -> list[dict]:
+    lines = [orjson.loads(line) for line in stream.getvalue().splitlines()]
+    return [line for line in lines if line.get("request_id") == request_id]
 
 
 async def test_the_access_line_names_the_request_the_caller_and_the_upstream(
@@ -38,13 +47,27 @@ async def test_the_access_line_names_the_request_the_caller_and_the_upstream(
         "X-Request-ID": "gw-ops-1",
     }
     assert (await gateway.get("/api/v1/referrals", headers=headers)).status_code == 200
-    lines = [orjson.loads(line) for line in log_lines.getvalue().splitlines()]
-    access = [line for line in lines if line.get("request_id") == "gw-ops-1"]
-    assert len(access) == 1
-    assert access[0]["service"] == "gateway"
-    assert access[0]["organisation"] == "NO-HUB"
-    assert access[0]["client_id"] == "lh_partner"
-    assert access[0]["http_route"] == "/api/* -> referrals"
+    [line] = access_lines(log_lines, "gw-ops-1")
+    assert line["service"] == "gateway"
+    assert line["organisation"] == "NO-HUB"
+    assert line["client_id"] == "lh_partner"
+    assert line["http_route"] == "/api/* -> referrals"
+    # The service logs the same request id at INFO; the gateway's copy would only repeat it.
+    assert line["level"] == "DEBUG"
+
+
+async def test_an_answer_the_gateway_gives_itself_is_logged_at_info(
+    gateway: httpx.AsyncClient, mint: TokenMinter, log_lines: io.StringIO
+) -> None:
+    headers = {
+        **mint.headers("NO-HUB", "metrics:read", client_id="lh_partner"),
+        "X-Request-ID": "gw-ops-2",
+    }
+    assert (await gateway.get("/api/v1/referrals", headers=headers)).status_code == 403
+    [line] = access_lines(log_lines, "gw-ops-2")
+    assert line["level"] == "INFO"
+    assert line["http_status"] == 403
+    assert line["organisation"] == "NO-HUB"
 
 
 async def test_metrics_show_upstream_latency_breakers_and_refusals_per_client(
