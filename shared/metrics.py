@@ -12,21 +12,21 @@ from collections import Counter as Counter_
 from collections.abc import Iterable
 from typing import Any
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge
+
+from shared.request_stats import LatencyStats
 
 # Buckets in seconds, from a cached gateway hop (sub-millisecond) to a slow report (seconds).
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
-HTTP_REQUESTS = Counter(
-    "http_requests",
-    "HTTP requests answered, by route template and status.",
-    ["service", "method", "route", "status"],
-)
-HTTP_LATENCY = Histogram(
+# http_requests_total{service, method, route, status} and the latency histogram without status.
+HTTP_REQUESTS = LatencyStats(
     "http_request_duration_seconds",
     "Time to answer an HTTP request, by route template.",
-    ["service", "method", "route"],
-    buckets=LATENCY_BUCKETS,
+    ["service", "method", "route", "status"],
+    LATENCY_BUCKETS,
+    counter=("http_requests", "HTTP requests answered, by route template and status."),
+    histogram_drops_last_label=True,
 )
 EVENTS_CONSUMED = Counter(
     "events_consumed", "Events handled and committed, per topic.", ["group", "topic"]
@@ -61,11 +61,11 @@ DEPENDENCY_UP = Gauge(
     "Whether a dependency answered the last readiness check (1) or not (0).",
     ["service", "dependency"],
 )
-UPSTREAM_LATENCY = Histogram(
+UPSTREAM_LATENCY = LatencyStats(
     "gateway_upstream_duration_seconds",
     "Time for an upstream service to answer the gateway, by service and status.",
     ["upstream", "status"],
-    buckets=LATENCY_BUCKETS,
+    LATENCY_BUCKETS,
 )
 BREAKER_OPEN = Gauge(
     "gateway_breaker_state",
@@ -81,21 +81,8 @@ OVERDUE_BREACHES = Counter(
 BREAKER_STATES = {"closed": 0, "half-open": 1, "half_open": 1, "open": 2}
 
 
-_http_children: dict[tuple[str, str, str, int], tuple[Any, Any]] = {}
-
-
 def http_answered(service: str, method: str, route: str, status: int, seconds: float) -> None:
-    # Looking the labelled children up once per combination keeps this off the profile.
-    key = (service, method, route, status)
-    children = _http_children.get(key)
-    if children is None:
-        children = (
-            HTTP_REQUESTS.labels(service, method, route, str(status)),
-            HTTP_LATENCY.labels(service, method, route),
-        )
-        _http_children[key] = children
-    children[0].inc()
-    children[1].observe(seconds)
+    HTTP_REQUESTS.observe((service, method, route, str(status)), seconds)
 
 
 def event_consumed(group: str, topic: str) -> None:
@@ -116,16 +103,8 @@ def events_published(rows: Iterable[Any]) -> None:
         EVENTS_PUBLISHED.labels(topic).inc(count)
 
 
-_upstream_children: dict[tuple[str, int | str], Any] = {}
-
-
 def upstream_answered(upstream: str, status: int | str, seconds: float) -> None:
-    child = _upstream_children.get((upstream, status))
-    if child is None:
-        child = _upstream_children[(upstream, status)] = UPSTREAM_LATENCY.labels(
-            upstream, str(status)
-        )
-    child.observe(seconds)
+    UPSTREAM_LATENCY.observe((upstream, str(status)), seconds)
 
 
 def rate_limited(client: str) -> None:
