@@ -4,12 +4,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.install-stamp
 
-.PHONY: run test test-fast lint typecheck install postgres chromium promtool bench clean-data compose-check
+.PHONY: run test test-fast lint typecheck install postgres chromium promtool asyncapi-schema bench clean-data compose-check
 
 run: install ## start broker, services, gateway and demo data; Ctrl-C stops everything
 	$(PY) -m deploy.local.runner
 
-test: install postgres chromium promtool ## every test tier, then the linter and the type checker
+test: install postgres chromium promtool asyncapi-schema ## every test tier, then the linter and the type checker
 	$(PY) -m pytest
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy shared services deploy
@@ -34,6 +34,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 chromium: ## headless Chromium for the /docs browser test (Debian package)
 	@bash deploy/local/ensure-chromium.sh
+
+asyncapi-schema: ## the published AsyncAPI JSON Schemas (npm @asyncapi/specs) for the catalogue test
+	@bash deploy/local/ensure-asyncapi-schema.sh
 
 promtool: ## promtool for the alert rules check (Debian package prometheus)
 	@bash deploy/observability/ensure-promtool.sh

@@ -43,8 +43,11 @@ VERSION = "1.0.0"
 TITLE = "Locality Hub API"
 DESCRIPTION = (
     "One front door to referrals, action plans and metrics. Get a token with "
-    "`POST /oauth/token` (client credentials), then send `Authorization: Bearer <token>`."
+    "`POST /oauth/token` (client credentials), then send `Authorization: Bearer <token>`. "
+    "The events on Kafka are catalogued in [/asyncapi.json](/asyncapi.json) (AsyncAPI 3.0)."
 )
+# Generated from shared/contracts/ by `python -m deploy.asyncapi`; a test keeps it current.
+ASYNCAPI_DOCUMENT = Path(__file__).parent / "asyncapi.json"
 
 
 @dataclass
@@ -147,6 +150,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             metrics.BREAKER_OPEN.labels(name).set(metrics.BREAKER_STATES[breaker.state])
         read_pool_in_use("gateway", parts.engine)
         return exposition()
+
+    asyncapi = ASYNCAPI_DOCUMENT.read_bytes()
+
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi_document() -> Response:
+        """The AsyncAPI 3.0 catalogue of every topic and event."""
+        return Response(asyncapi, media_type="application/json")
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi_document(request: Request) -> JSONResponse:

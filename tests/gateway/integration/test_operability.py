@@ -89,3 +89,14 @@ async def test_metrics_show_upstream_latency_breakers_and_refusals_per_client(
     assert 'http_requests_total{method="GET",route="/api/* -> referrals"' in text
     # /metrics is the gateway's own: nothing under /api reaches a service's /metrics.
     assert proxied.status_code in (404, 429)
+
+
+async def test_the_event_catalogue_is_served_and_linked_from_the_api_docs(
+    gateway: httpx.AsyncClient,
+) -> None:
+    catalogue = await gateway.get("/asyncapi.json")
+    assert catalogue.status_code == 200
+    assert catalogue.json()["asyncapi"] == "3.0.0"
+    assert "referrals.referral" in catalogue.json()["channels"]
+    openapi = (await gateway.get("/openapi.json")).json()
+    assert "(/asyncapi.json)" in openapi["info"]["description"]  # shown at the top of /docs
