@@ -14,7 +14,7 @@ alternating between the trees so machine noise hits both alike:
 
 Target: the newer tree within 10% of the older one.
 
-    python -m bench.observability_cost [--before 06dae23~1] [--rounds 3] [--requests 2000]
+    python -m bench.observability_cost [--before ff0fa26] [--rounds 3] [--requests 2000]
 """
 
 import argparse
