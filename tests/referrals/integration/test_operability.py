@@ -4,10 +4,12 @@ personal data kept out of logs, readiness that degrades rather than fails, /metr
 import io
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from services.referrals.config import Settings
@@ -191,3 +193,22 @@ async def test_published_events_are_counted_per_topic(hub: Hub) -> None:
 
     await hub.create()
     assert await wait_until(published)
+
+
+def overdue_breaches() -> float:
+    return (
+        REGISTRY.get_sample_value("overdue_clock_breaches_total", {"kind": "referral_clock"}) or 0.0
+    )
+
+
+async def test_each_overdue_clock_is_counted_once_as_a_breach(hub: Hub) -> None:
+    late = (await hub.create())["id"]
+    await hub.triage(late)
+    before = overdue_breaches()
+    hub.now += timedelta(hours=8)  # past 17:00 BST: the see-and-solve clock has run out
+    checks = [
+        await hub.client.post("/api/v1/referrals/overdue-checks", headers=hub.as_("NO-HUB"))
+        for _ in range(2)
+    ]
+    assert [check.json()["notified"] for check in checks] == [1, 0]
+    assert overdue_breaches() == before + 1
