@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import functools
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -192,6 +193,8 @@ async def _start(parts: GatewayParts, sessions: Any) -> None:
     parts.limiter.current = (
         RedisRateLimiter(settings.redis_url) if settings.redis_url else InMemoryRateLimiter()
     )
+    # What start-up built lives as long as the process: keep it out of every full collection.
+    gc.freeze()
 
 
 async def _stop(parts: GatewayParts) -> None:
