@@ -193,7 +193,9 @@ async def _start(parts: GatewayParts, sessions: Any) -> None:
     parts.limiter.current = (
         RedisRateLimiter(settings.redis_url) if settings.redis_url else InMemoryRateLimiter()
     )
-    # What start-up built lives as long as the process: keep it out of every full collection.
+    # What start-up built lives as long as the process: keep it out of every full collection
+    # (collected first, so no start-up garbage is frozen with it).
+    gc.collect()
     gc.freeze()
 
 
