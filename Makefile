@@ -4,12 +4,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.install-stamp
 
-.PHONY: run test test-fast lint typecheck install postgres chromium deploy-tools bench clean-data compose-check
+.PHONY: run test test-fast lint typecheck install postgres chromium deploy-tools promtool asyncapi-schema bench clean-data compose-check
 
 run: install ## start broker, services, gateway and demo data; Ctrl-C stops everything
 	$(PY) -m deploy.local.runner
 
-test: install postgres chromium deploy-tools ## every test tier, then the linters (code, layering) and the type checker
+test: install postgres chromium deploy-tools promtool asyncapi-schema ## every test tier, then the linters (code, layering) and the type checker
 	$(PY) -m pytest
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
@@ -39,6 +39,12 @@ chromium: ## headless Chromium for the /docs browser test (Debian package)
 
 deploy-tools: ## checkov, hadolint, kubernetes-validate in .venv-tools (for tests/deploy)
 	@bash deploy/local/ensure-deploy-tools.sh
+
+asyncapi-schema: ## the published AsyncAPI JSON Schemas (npm @asyncapi/specs) for the catalogue test
+	@bash deploy/local/ensure-asyncapi-schema.sh
+
+promtool: ## promtool for the alert rules check (Debian package prometheus)
+	@bash deploy/observability/ensure-promtool.sh
 
 postgres: ## start the local PostgreSQL when it is not running (tests use it when present)
 	@bash deploy/local/ensure-postgres.sh

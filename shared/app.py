@@ -15,14 +15,15 @@ from typing import Annotated, Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from shared import health, telemetry
 from shared.auth import TokenVerifier, authenticate, ensure_signing_keypair
 from shared.clock import clock_of
 from shared.consumer import EventConsumer, EventHandler
-from shared.db import check_database, create_engine
+from shared.db import create_engine
 from shared.events import topic_for
 from shared.inbox import ProcessedEventMixin
 from shared.jwks import ExternalIssuer, JwksKeys
@@ -34,6 +35,7 @@ from shared.kafka import (
     start_with_retry,
 )
 from shared.logs import configure_logging
+from shared.metrics_http import scrape_service
 from shared.middleware import RequestContextMiddleware
 from shared.migrations import upgrade_to_head
 from shared.outbox import OutboxEventMixin, OutboxRelay, wake_relay_after_commit
@@ -90,7 +92,8 @@ class ServiceSpec:
 
 
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
-    configure_logging()
+    configure_logging(settings.service_name, spec.version)
+    telemetry.configure_tracing(settings.service_name, spec.version)
     app = FastAPI(
         title=spec.title,
         description=spec.description,
@@ -98,12 +101,13 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         lifespan=_lifespan(spec, settings),
         openapi_tags=list(spec.openapi_tags) or None,
     )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     app.add_middleware(SecurityHeadersMiddleware)
     install_problem_handlers(app)
-    app.include_router(health_router())
+    app.include_router(health_router(spec))
     for router in spec.routers:
         app.include_router(router, dependencies=[Depends(authenticate)])
+    telemetry.instrument_app(app)
     return app
 
 
@@ -150,6 +154,7 @@ def external_issuers(settings: ServiceSettings) -> list[ExternalIssuer]:
 
 async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> ServiceRuntime:
     engine = create_engine(settings.resolved_database_url, echo=settings.sql_echo)
+    telemetry.instrument_engine(engine)
     if settings.migrate_on_startup:
         await upgrade_to_head(engine, spec.migrations_dir)
     producer = create_producer(settings)
@@ -250,7 +255,8 @@ RuntimeDep = Annotated[ServiceRuntime, Depends(current_runtime)]
 SettingsDep = Annotated[SettingsT, Depends(get_settings)]
 
 
-def health_router() -> APIRouter:
+def health_router(spec: ServiceSpec) -> APIRouter:
+    """/livez, /readyz and /metrics (shared/health.py says what each promises)."""
     router = APIRouter(tags=["health"])
 
     @router.get("/livez", summary="Liveness: the process answers")
@@ -258,29 +264,39 @@ def health_router() -> APIRouter:
         """The process is up; says nothing about its dependencies."""
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: the database and Kafka answer")
+    @router.get("/readyz", summary="Readiness: own database answers, migrations at head")
     async def readyz(runtime: RuntimeDep) -> JSONResponse:
-        """Ready when the service's own database and the Kafka broker both answer."""
-        checks = {
-            "database": await _database_ok(runtime.engine),
-            "kafka": runtime.kafka_started.is_set() and await broker_reachable(runtime.producer),
-        }
-        ready = all(checks.values())
-        body = {
-            "status": "ready" if ready else "not ready",
-            "checks": {name: "ok" if ok else "failing" for name, ok in checks.items()},
-            # As data, not a failing check: a stalled consumer says so here (state "stalled").
-            "consumers": [consumer.health() for consumer in runtime.consumers],
-            "relay": runtime.relay.health(),
-        }
-        return JSONResponse(body, status_code=200 if ready else 503)
+        """503 only when this instance cannot serve; a broker outage is 200 "degraded"."""
+        engine = runtime.engine
+
+        async def kafka() -> bool:
+            return runtime.kafka_started.is_set() and await broker_reachable(runtime.producer)
+
+        async def consumers() -> bool:
+            # A stalled consumer degrades the service; it can still take requests.
+            return all(consumer.health()["state"] != "stalled" for consumer in runtime.consumers)
+
+        return await health.readiness_response(
+            runtime.settings.service_name,
+            required={
+                "database": health.database_answers(engine),
+                "migrations": health.migrations_at_head(engine, spec.migrations_dir),
+            },
+            optional={"kafka": kafka, "consumers": consumers},
+            # As data: each consumer's state, lag and retries, and the relay's.
+            consumers=[consumer.health() for consumer in runtime.consumers],
+            relay=runtime.relay.health(),
+        )
+
+    @router.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics(runtime: RuntimeDep) -> Response:
+        """Prometheus exposition of this process's metrics."""
+        return await scrape_service(
+            runtime.settings.service_name,
+            runtime.engine,
+            runtime.sessions,
+            spec.outbox_model,
+            runtime.consumers,
+        )
 
     return router
-
-
-async def _database_ok(engine: AsyncEngine) -> bool:
-    try:
-        await asyncio.wait_for(check_database(engine), 2)
-        return True
-    except Exception:
-        return False

@@ -26,6 +26,7 @@ from fastapi import Depends, Request, Security
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2
 
+from shared import tracing
 from shared.jwks import ExternalIssuer
 from shared.problems import Forbidden, Unauthorized
 
@@ -216,6 +217,7 @@ async def authenticate(
     if caller is None:
         caller = await request.app.state.token_verifier.verify_async(bearer_token(request))
         request.state.caller = caller
+        tracing.annotate_caller(caller.organisation, caller.client_id)
     return caller
 
 

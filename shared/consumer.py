@@ -28,12 +28,12 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared import tracing
+from shared import metrics, telemetry, tracing
 from shared.dead_letter import DeadLetterPublisher, StopRequested
 from shared.events import EventEnvelope, MalformedEvent, from_kafka_record
 from shared.failures import RetryState, describe, is_transient
 from shared.inbox import ProcessedEventMixin, claim_event, claim_events
-from shared.kafka import create_consumer, start_with_retry
+from shared.kafka import create_consumer, partition_lag, start_with_retry
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,10 @@ class EventConsumer:
     def stop(self) -> None:
         self._stop.set()
 
+    async def lag(self) -> dict[tuple[str, int], int]:
+        """Records not yet consumed per (topic, partition) this consumer holds (for /metrics)."""
+        return await partition_lag(self._consumer)
+
     async def run(self) -> None:
         if not await start_with_retry(self._consumer, f"consumer {self.group_id}", self._stop):
             return
@@ -127,7 +131,7 @@ class EventConsumer:
         try:
             envelope = from_kafka_record(record.headers, record.value)
         except MalformedEvent as error:
-            await self.dead_letters.publish(record, f"malformed: {error}")
+            await self._dead_letter(record, f"malformed: {error}")
             return
         handler = self._handlers.get(envelope.type)
         if handler is None:
@@ -135,7 +139,10 @@ class EventConsumer:
             return
         tokens = tracing.bind(envelope.requestid, envelope.traceparent)
         try:
-            await self._handle_with_retries(record, envelope, handler)
+            with telemetry.processing(
+                record.topic, envelope.id, envelope.type, envelope.traceparent
+            ):
+                await self._handle_with_retries(record, envelope, handler)
         finally:
             tracing.unbind(tokens)
 
@@ -154,18 +161,20 @@ class EventConsumer:
                     self.state = "retrying"
                     await self._sleep(self.retry.failed(error))
                     continue
+                metrics.event_failed(self.group_id, record.topic)
                 failures += 1
                 if failures >= self._max_attempts:
                     log.exception(
                         "event %s (%s) failed %d times", envelope.id, envelope.type, failures
                     )
-                    await self.dead_letters.publish(record, f"handler failed: {describe(error)}")
+                    await self._dead_letter(record, f"handler failed: {describe(error)}")
                     return
                 await self._sleep(0.1 * failures)
                 continue
             self.retry.succeeded()
             self.state = "running"
             self.handled += 1
+            metrics.event_consumed(self.group_id, record.topic)
             return
 
     async def _apply_batch(self, records: list[ConsumerRecord]) -> bool:
@@ -181,9 +190,13 @@ class EventConsumer:
                 for envelope in fresh:
                     tokens = tracing.bind(envelope.requestid, envelope.traceparent)
                     try:
-                        await self._handlers[envelope.type](session, envelope)
-                        # Later events of the batch see this one's effect, as in its own commit.
-                        await session.flush()
+                        with telemetry.processing(
+                            envelope.topic, envelope.id, envelope.type, envelope.traceparent
+                        ):
+                            await self._handlers[envelope.type](session, envelope)
+                            # Later events of the batch see this one's effect, as in its own
+                            # commit.
+                            await session.flush()
                     finally:
                         tracing.unbind(tokens)
         except Exception as error:
@@ -193,7 +206,13 @@ class EventConsumer:
         self.state = "running"
         self.handled += len(fresh)
         self.skipped += len(envelopes) - len(known)
+        for envelope in fresh:
+            metrics.event_consumed(self.group_id, envelope.topic)
         return True
+
+    async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
+        metrics.event_dead_lettered(self.group_id, record.topic)
+        await self.dead_letters.publish(record, reason)
 
     async def _apply(self, envelope: EventEnvelope, handler: EventHandler) -> None:
         try:

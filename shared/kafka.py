@@ -113,3 +113,16 @@ async def broker_reachable(producer: AIOKafkaProducer, timeout_s: float = 2.0) -
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def partition_lag(consumer: AIOKafkaConsumer) -> dict[tuple[str, int], int]:
+    """Per assigned partition, how many records the broker holds beyond the consumer's position
+    (the high-water mark is the one seen in the last fetch; unknown ones are left out)."""
+    lag: dict[tuple[str, int], int] = {}
+    for partition in consumer.assignment():
+        high = consumer.highwater(partition)
+        if high is None:
+            continue
+        position = await consumer.position(partition)
+        lag[(partition.topic, partition.partition)] = max(high - position, 0)
+    return lag

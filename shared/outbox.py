@@ -45,6 +45,7 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, declared_attr, mapped_column
 
+from shared import metrics, telemetry
 from shared.events import EventEnvelope, encode_data, to_kafka_headers
 from shared.failures import RetryState, describe, is_transient
 from shared.outbox_replay import republish_topics
@@ -227,28 +228,36 @@ class OutboxRelay:
         outcome = SendOutcome()
         sent: list[tuple[OutboxEventMixin, asyncio.Future[Any]]] = []
         held: set[tuple[str, str | None]] = set()
-        for row in rows:
-            key = (row.topic, row.key)
-            if key in held:
-                continue  # an older row of this key has not gone yet: keep the order
-            if row.attempts > 0:
-                held.add(key)
-            try:
-                sent.append((row, await self._producer.send(*record_of(row))))
-            except Exception as error:
-                held.add(key)
-                if is_transient(error):
-                    outcome.outage = error
-                    break
-                outcome.refused.append((row, error))
-        results = await asyncio.gather(*(future for _, future in sent), return_exceptions=True)
+        with telemetry.publishing(rows) as headers_of:
+            for row in rows:
+                key = (row.topic, row.key)
+                if key in held:
+                    continue  # an older row of this key has not gone yet: keep the order
+                if row.attempts > 0:
+                    held.add(key)
+                topic, value, record_key, *_ = record_of(row)
+                try:
+                    future = await self._producer.send(
+                        topic, value=value, key=record_key, headers=headers_of(row)
+                    )
+                    sent.append((row, future))
+                except Exception as error:
+                    held.add(key)
+                    if is_transient(error):
+                        outcome.outage = error
+                        break
+                    outcome.refused.append((row, error))
+            results = await asyncio.gather(*(f for _, f in sent), return_exceptions=True)
+        published = []
         for (row, _), result in zip(sent, results, strict=True):
             if not isinstance(result, BaseException):
                 outcome.published.append(row.seq)
+                published.append(row)
             elif is_transient(result):
                 outcome.outage = outcome.outage or result
             else:
                 outcome.refused.append((row, result))
+        metrics.events_published(published)
         return outcome
 
     async def _record(self, session: AsyncSession, outcome: "SendOutcome") -> None:

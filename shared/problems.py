@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -152,11 +153,28 @@ async def _handle_http(request: Request, error: StarletteHTTPException) -> JSONR
     )
 
 
+INTERNAL_ERROR_DETAIL = "The service failed; the request id identifies the log entry."
+
+
+def internal_error_body(instance: str) -> bytes:
+    """The 500 problem body, with the current request id (shared/middleware.py sends it)."""
+    body = {
+        "type": PROBLEM_TYPE_BASE + "internal-error",
+        "title": "Internal server error",
+        "status": 500,
+        "detail": INTERNAL_ERROR_DETAIL,
+        "instance": instance,
+        "request_id": tracing.current_request_id(),
+    }
+    return orjson.dumps({key: value for key, value in body.items() if value is not None})
+
+
 async def _handle_unexpected(request: Request, error: Exception) -> JSONResponse:
+    # Reached only by errors outside RequestContextMiddleware, which answers the others.
     return problem_response(
         500,
         "Internal server error",
-        "The service failed; the request id identifies the log entry.",
+        INTERNAL_ERROR_DETAIL,
         slug="internal-error",
         instance=request.url.path,
     )

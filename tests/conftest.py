@@ -19,6 +19,9 @@ settings.register_profile("repeatable", derandomize=True, deadline=None, print_b
 settings.register_profile("explore", deadline=None, max_examples=2000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
+# Log lines go straight into pytest's capture, not into a buffer flushed after the summary.
+os.environ.setdefault("LOG_FLUSH_EVERY_S", "0")
+
 
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[str]:

@@ -27,6 +27,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # The services' log files in .data/logs/ are read by people here, not by a log shipper.
+    os.environ.setdefault("LOG_FORMAT", "console")
     base = args.gateway_port
     config = SystemConfig(
         data_dir=args.data_dir.resolve(),

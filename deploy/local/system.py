@@ -200,7 +200,9 @@ def log_tail(log_dir: Path, name: str, lines: int = 40) -> str:
 
 
 def _ready(client: httpx.Client, url: str) -> bool:
+    """Fully ready, not just degraded: a system starting together waits for all its parts."""
     try:
-        return client.get(url).status_code == 200
-    except httpx.HTTPError:
+        response = client.get(url)
+        return response.status_code == 200 and response.json().get("status") == "ready"
+    except (httpx.HTTPError, ValueError):
         return False

@@ -2,6 +2,8 @@
 
 import asyncio
 import contextlib
+import functools
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -10,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.gateway.access import ClientDirectory, Gatekeeper
@@ -28,19 +30,26 @@ from services.gateway.ratelimit import (
     RedisRateLimiter,
 )
 from services.gateway.routing import RouteTable
+from shared import health, metrics, telemetry
 from shared.app import load_token_verifier
-from shared.db import check_database, create_engine, create_session_factory
+from shared.db import create_engine, create_session_factory
+from shared.logs import configure_logging
+from shared.metrics_http import exposition, read_pool_in_use
 from shared.middleware import RequestContextMiddleware
 from shared.migrations import upgrade_to_head
 from shared.problems import install_problem_handlers
 from shared.security_headers import SecurityHeadersMiddleware
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+VERSION = "1.0.0"
 TITLE = "Locality Hub API"
 DESCRIPTION = (
     "One front door to referrals, action plans and metrics. Get a token with "
-    "`POST /oauth/token` (client credentials), then send `Authorization: Bearer <token>`."
+    "`POST /oauth/token` (client credentials), then send `Authorization: Bearer <token>`. "
+    "The events on Kafka are catalogued in [/asyncapi.json](/asyncapi.json) (AsyncAPI 3.0)."
 )
+# Generated from shared/contracts/ by `python -m deploy.asyncapi`; a test keeps it current.
+ASYNCAPI_DOCUMENT = Path(__file__).parent / "asyncapi.json"
 
 
 @dataclass
@@ -59,9 +68,12 @@ class GatewayParts:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    configure_logging("gateway", VERSION)
+    telemetry.configure_tracing("gateway", VERSION)
     routes = RouteTable(settings.routes)
     contracts = ServiceContracts(settings.upstreams(), refresh_s=settings.openapi_cache_s)
     engine = create_engine(settings.resolved_database_url, echo=settings.sql_echo)
+    telemetry.instrument_engine(engine)
     sessions = create_session_factory(engine)
     verifier = load_token_verifier(settings)
     issuer = TokenIssuer(
@@ -121,15 +133,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/readyz", tags=["health"])
     async def readyz() -> JSONResponse:
-        """Ready when every upstream service, the gateway's database and Redis (if set) answer."""
-        checks = await _readiness(parts)
-        ready = all(checks.values())
-        body = {
-            "status": "ready" if ready else "not ready",
-            "checks": {name: "ok" if ok else "failing" for name, ok in checks.items()},
-            "breakers": {name: breaker.state for name, breaker in parts.breakers.items()},
-        }
-        return JSONResponse(body, status_code=200 if ready else 503)
+        """Ready when the gateway can serve its own routes (its database, at head); a service
+        or Redis that does not answer makes it "degraded", not unready."""
+        return await health.readiness_response(
+            "gateway",
+            required={
+                "database": health.database_answers(parts.engine),
+                "migrations": health.migrations_at_head(parts.engine, MIGRATIONS_DIR),
+            },
+            optional=_dependency_checks(parts),
+            breakers={name: breaker.state for name, breaker in parts.breakers.items()},
+        )
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        """Prometheus exposition of the gateway's metrics."""
+        for name, breaker in parts.breakers.items():
+            metrics.BREAKER_OPEN.labels(name).set(metrics.BREAKER_STATES[breaker.state])
+        read_pool_in_use("gateway", parts.engine)
+        return exposition()
+
+    asyncapi = ASYNCAPI_DOCUMENT.read_bytes()
+
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi_document() -> Response:
+        """The AsyncAPI 3.0 catalogue of every topic and event."""
+        return Response(asyncapi, media_type="application/json")
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi_document(request: Request) -> JSONResponse:
@@ -148,8 +177,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         breakers=parts.breakers,
         max_body_bytes=settings.max_body_bytes,
     )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, service="gateway")
     app.add_middleware(SecurityHeadersMiddleware)
+    telemetry.instrument_app(app)
     return app
 
 
@@ -169,6 +199,10 @@ async def _start(parts: GatewayParts, sessions: Any) -> None:
         if settings.redis_url
         else InMemoryRateLimiter()
     )
+    # What start-up built lives as long as the process: keep it out of every full collection
+    # (collected first, so no start-up garbage is frozen with it).
+    gc.collect()
+    gc.freeze()
 
 
 async def _stop(parts: GatewayParts) -> None:
@@ -181,31 +215,17 @@ async def _stop(parts: GatewayParts) -> None:
     await parts.engine.dispose()
 
 
-async def _readiness(parts: GatewayParts) -> dict[str, bool]:
-    names = list(parts.proxy.upstreams)
-    upstream_checks = [_upstream_ready(parts.proxy, name) for name in names]
-    results = await asyncio.gather(
-        *upstream_checks, _database_ready(parts.engine), return_exceptions=True
-    )
-    checks = {name: ok is True for name, ok in zip([*names, "database"], results, strict=True)}
+def _dependency_checks(parts: GatewayParts) -> dict[str, health.Check]:
+    proxy = parts.proxy
+    checks: dict[str, health.Check] = {
+        name: functools.partial(_upstream_ready, proxy, name) for name in proxy.upstreams
+    }
     if parts.settings.redis_url:
-        checks["redis"] = await parts.limiter.current.ping()
+        checks["redis"] = parts.limiter.current.ping
     return checks
 
 
 async def _upstream_ready(proxy: UpstreamProxy, service: str) -> bool:
-    try:
-        url = proxy.upstreams[service] + "/readyz"
-        async with asyncio.timeout(2), proxy.session.get(url) as response:
-            return response.status == 200
-    except Exception:
-        return False
-
-
-async def _database_ready(engine: AsyncEngine) -> bool:
-    try:
-        async with asyncio.timeout(2):
-            await check_database(engine)
-        return True
-    except Exception:
-        return False
+    url = proxy.upstreams[service] + "/readyz"
+    async with proxy.session.get(url) as response:
+        return response.status == 200

@@ -24,7 +24,8 @@ from services.gateway.contracts import ServiceContracts
 from services.gateway.ratelimit import LimiterHolder, RateDecision
 from services.gateway.routing import RouteTable
 from services.gateway.upstream_client import UpstreamPool, UpstreamTimeout, UpstreamUnavailable
-from shared import tracing
+from shared import metrics, telemetry, tracing
+from shared.middleware import ANSWERED_UPSTREAM_KEY, ROUTE_TEMPLATE_KEY
 from shared.problems import PROBLEM_JSON, PROBLEM_TYPE_BASE, Unauthorized
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,7 @@ class ProxyMiddleware:
             return
         path: str = scope["path"]
         method: str = scope["method"]
+        scope[ROUTE_TEMPLATE_KEY] = "/api/*"
         try:
             caller = await self._gatekeeper.authenticate(_header(scope, b"authorization"))
         except Unauthorized as error:
@@ -156,6 +158,7 @@ class ProxyMiddleware:
                 [(b"www-authenticate", challenge)],
             )
             return
+        tracing.annotate_caller(caller.organisation, caller.client_id)
         service = self._routes.service_for(path)
         rules = await self._contracts.scope_rules(self._proxy.session, service) if service else None
         required = rules.required_scope(method, path) if rules is not None else None
@@ -172,9 +175,11 @@ class ProxyMiddleware:
                 required_scope=required,
             )
             return
-        decision = await self._take_rate_token(caller.client_id or caller.subject)
+        client_key = caller.client_id or caller.subject
+        decision = await self._take_rate_token(client_key)
         limit_headers = decision.headers() if decision is not None else []
         if decision is not None and not decision.allowed:
+            metrics.rate_limited(client_key)
             await send_problem(
                 send,
                 429,
@@ -198,6 +203,7 @@ class ProxyMiddleware:
                 limit_headers,
             )
             return
+        scope[ROUTE_TEMPLATE_KEY] = f"/api/* -> {service}"
         await self._forward(scope, receive, send, service, limit_headers)
 
     async def _take_rate_token(self, client_key: str) -> RateDecision | None:
@@ -247,11 +253,14 @@ class ProxyMiddleware:
                 extra_headers,
             )
             return
+        started = time.perf_counter()
         try:
-            upstream = await self._proxy.pools[service].request(
-                scope["method"], target, _forwarded_headers(scope), body
-            )
+            with telemetry.client_span(f"{scope['method']} {service}", upstream=service):
+                upstream = await self._proxy.pools[service].request(
+                    scope["method"], target, _forwarded_headers(scope), body
+                )
         except UpstreamTimeout:
+            metrics.upstream_answered(service, "timeout", time.perf_counter() - started)
             breaker.record_failure(time.monotonic())
             await send_problem(
                 send,
@@ -264,6 +273,7 @@ class ProxyMiddleware:
             )
             return
         except UpstreamUnavailable as error:
+            metrics.upstream_answered(service, "unreachable", time.perf_counter() - started)
             breaker.record_failure(time.monotonic())
             await send_problem(
                 send,
@@ -275,6 +285,8 @@ class ProxyMiddleware:
                 extra_headers,
             )
             return
+        metrics.upstream_answered(service, upstream.status, time.perf_counter() - started)
+        scope[ANSWERED_UPSTREAM_KEY] = True
         breaker.record_success()
         headers = _response_headers(upstream.headers)
         headers.append((b"content-length", str(len(upstream.body)).encode()))

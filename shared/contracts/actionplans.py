@@ -10,6 +10,12 @@ from datetime import date, datetime
 from shared.contracts import EventPayload
 
 SOURCE = "/services/actionplans"
+# The record key (and ce_subject) of each topic; deploy/asyncapi.py publishes it.
+KEYS = {
+    "actionplans.plan": "the plan id",
+    "actionplans.target": "the target id",
+    "actionplans.action": "the action id",
+}
 
 PLAN_CREATED_V1 = "actionplans.plan.created.v1"
 PLAN_STATUS_CHANGED_V1 = "actionplans.plan.status_changed.v1"

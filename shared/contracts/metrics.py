@@ -12,6 +12,11 @@ from shared.contracts import EventPayload, period_code
 __all__ = ["period_code"]
 
 SOURCE = "/services/metrics"
+# The record key (and ce_subject) of each topic; deploy/asyncapi.py publishes it.
+KEYS = {
+    "metrics.observation": "<indicator_code>:<area_code>",
+    "metrics.indicator": "<indicator_code>:<area_code>",
+}
 
 OBSERVATION_RECORDED_V1 = "metrics.observation.recorded.v1"
 INDICATOR_STATUS_CHANGED_V1 = "metrics.indicator.status_changed.v1"

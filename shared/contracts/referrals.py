@@ -10,6 +10,8 @@ from shared.contracts import EventPayload
 
 SOURCE = "/services/referrals"
 TOPIC = "referrals.referral"
+# The record key (and ce_subject) of each topic; deploy/asyncapi.py publishes it.
+KEYS = {TOPIC: "the referral id"}
 
 REFERRAL_RECEIVED_V1 = "referrals.referral.received.v1"
 REFERRAL_TRIAGED_V1 = "referrals.referral.triaged.v1"

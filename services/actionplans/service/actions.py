@@ -25,6 +25,7 @@ from services.actionplans.service.guards import (
     record_change,
     reject_nulls,
 )
+from shared import metrics
 from shared.auth import Caller
 from shared.etag import ensure_version
 from shared.outbox import add_event
@@ -251,4 +252,5 @@ async def announce_overdue_actions(
                 add_event(session, OutboxEvent, events.action_overdue(plan, action, now))
                 announced += 1
         if len(due) < batch_size:
+            metrics.overdue_breached("action", announced)
             return announced

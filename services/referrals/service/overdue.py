@@ -8,6 +8,7 @@ from services.referrals import events, repository
 from services.referrals.domain import as_utc
 from services.referrals.models import OutboxEvent
 from services.referrals.service.access import record_change
+from shared import metrics
 from shared.outbox import add_event
 
 BATCH_SIZE = 200
@@ -41,6 +42,7 @@ async def notify_overdue(session: AsyncSession, *, now: datetime) -> int:
                 add_event(session, OutboxEvent, events.referral_overdue(referral, now))
                 notified += 1
         if len(due) < BATCH_SIZE:
+            metrics.overdue_breached("referral_clock", notified)
             return notified
 
 

@@ -56,7 +56,7 @@ async def test_repeated_failures_open_the_breaker_and_stop_calls_to_the_upstream
     assert other.status_code == 200
 
 
-async def test_readiness_reports_each_upstream_and_the_gateways_database(
+async def test_a_service_that_is_down_leaves_the_gateway_ready_but_degraded(
     gateway: httpx.AsyncClient, upstreams: dict[str, StubUpstream]
 ) -> None:
     ready = await gateway.get("/readyz")
@@ -66,8 +66,15 @@ async def test_readiness_reports_each_upstream_and_the_gateways_database(
         "actionplans": "ok",
         "metrics": "ok",
         "database": "ok",
+        "migrations": "ok",
     }
+    assert ready.json()["status"] == "ready"
     upstreams["metrics"].ready = False
-    not_ready = await gateway.get("/readyz")
-    assert not_ready.status_code == 503
-    assert not_ready.json()["checks"]["metrics"] == "failing"
+    degraded = await gateway.get("/readyz")
+    # The gateway still serves its own routes and the other services' traffic: not a 503.
+    assert degraded.status_code == 200
+    assert degraded.json()["status"] == "degraded"
+    assert degraded.json()["degraded"] == ["metrics"]
+    assert degraded.json()["checks"]["metrics"] == "failing"
+    scrape = (await gateway.get("/metrics")).text
+    assert 'dependency_up{dependency="metrics",service="gateway"} 0.0' in scrape

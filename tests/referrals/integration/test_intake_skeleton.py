@@ -108,7 +108,11 @@ async def test_health_needs_no_token_and_readiness_checks_database_and_kafka(
     assert (await referrals.get("/livez")).json() == {"status": "ok"}
 
     async def ready() -> dict | None:
-        response = await referrals.get("/readyz")
-        return response.json() if response.status_code == 200 else None
+        body = (await referrals.get("/readyz")).json()
+        return body if body["status"] == "ready" else None
 
-    assert (await wait_until(ready))["checks"] == {"database": "ok", "kafka": "ok"}
+    assert (await wait_until(ready))["checks"] == {
+        "database": "ok",
+        "migrations": "ok",
+        "kafka": "ok",
+    }
