@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from shared.events import EventEnvelope, from_kafka_record
 
@@ -58,26 +58,30 @@ class TopicTail:
     async def __aexit__(self, *exc: Any) -> None:
         await self._consumer.stop()
 
+    async def next_records(self) -> list[ConsumerRecord]:
+        """Raw records that arrived since the last call (waits at most POLL_MS for something)."""
+        batches = await self._consumer.getmany(timeout_ms=POLL_MS)
+        return [record for records in batches.values() for record in records]
+
     async def next_events(self) -> list[EventEnvelope]:
         """Whatever arrived since the last call (waits at most POLL_MS for something)."""
-        batches = await self._consumer.getmany(timeout_ms=POLL_MS)
-        return [
-            from_kafka_record(record.headers, record.value)
-            for records in batches.values()
-            for record in records
-        ]
+        return [from_kafka_record(r.headers, r.value) for r in await self.next_records()]
 
-    async def read_to_current_end(self) -> list[EventEnvelope]:
-        """Everything already in the log now: up to each partition's end offset at this moment."""
+    async def records_to_current_end(self) -> list[ConsumerRecord]:
+        """Every raw record already in the log now: up to each partition's end offset."""
         partitions = self._consumer.assignment() or {
             TopicPartition(self.topic, p)
             for p in self._consumer.partitions_for_topic(self.topic) or ()
         }
         ends = await self._consumer.end_offsets(list(partitions))
-        events: list[EventEnvelope] = []
+        records: list[ConsumerRecord] = []
         while await self._behind(ends):
-            events.extend(await self.next_events())
-        return events
+            records.extend(await self.next_records())
+        return records
+
+    async def read_to_current_end(self) -> list[EventEnvelope]:
+        """Everything already in the log now: up to each partition's end offset at this moment."""
+        return [from_kafka_record(r.headers, r.value) for r in await self.records_to_current_end()]
 
     async def _behind(self, ends: dict[TopicPartition, int]) -> bool:
         assigned = self._consumer.assignment()
