@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from aiokafka import ConsumerRecord
 from sqlalchemy import select
 
 from deploy.local.broker import free_port
 from services.metrics.models import ReferralFact
 from shared.db import create_engine, create_session_factory
 from shared.settings import REPO_ROOT
-from tests.harness import TEST_AUDIENCE, TEST_ISSUER, TokenMinter, read_topic, wait_until
+from tests.event_waits import TopicTail
+from tests.harness import TEST_AUDIENCE, TEST_ISSUER, TokenMinter, wait_until
 
 SCOPES = "referrals:read referrals:write referrals:triage metrics:read"
 
@@ -197,9 +199,15 @@ async def counted_referrals(metrics_database_url: str, ids: set[str]) -> dict[st
     return {fact.referral_id: fact for fact in facts if fact.referral_id in ids}
 
 
+async def records_now(kafka: str, topic: str) -> list[ConsumerRecord]:
+    """Every raw record on `topic` as it stands now (the tests call it once the effects are in)."""
+    async with TopicTail(kafka, topic) as tail:
+        return await tail.records_to_current_end()
+
+
 async def wire_order(kafka: str, ids: set[str]) -> dict[str, list[str]]:
     """Event types per referral in the order they first appear on `referrals.referral`."""
-    records = await read_topic(kafka, "referrals.referral", count=10**7, timeout_s=5)
+    records = await records_now(kafka, "referrals.referral")
     seen: set[bytes] = set()
     order: dict[str, list[str]] = defaultdict(list)
     for record in records:
@@ -213,7 +221,7 @@ async def wire_order(kafka: str, ids: set[str]) -> dict[str, list[str]]:
 
 async def dead_lettered(kafka: str, group: str) -> set[str]:
     """Subjects (referral ids) of the records in a consumer group's dead-letter topic."""
-    records = await read_topic(kafka, f"{group}.dead-letter", count=10**6, timeout_s=3)
+    records = await records_now(kafka, f"{group}.dead-letter")
     return {dict(r.headers).get("ce_subject", b"").decode() for r in records}
 
 
