@@ -115,4 +115,5 @@ async def test_health_needs_no_token_and_readiness_checks_database_and_kafka(
         "database": "ok",
         "migrations": "ok",
         "kafka": "ok",
+        "consumers": "ok",
     }

@@ -146,7 +146,12 @@ async def test_with_the_broker_down_the_service_is_ready_but_degraded_and_keeps_
         ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.text
         assert ready.json()["status"] == "degraded"
-        assert ready.json()["checks"] == {"database": "ok", "migrations": "ok", "kafka": "failing"}
+        assert ready.json()["checks"] == {
+            "database": "ok",
+            "migrations": "ok",
+            "kafka": "failing",
+            "consumers": "ok",
+        }
         created = await client.post(
             "/api/v1/referrals",
             json=referral_body(),
