@@ -1,10 +1,10 @@
 """Wiring of the gateway: `uvicorn services.gateway.main:create_app --factory`."""
 
 import asyncio
-import contextlib
 import functools
 import gc
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +50,8 @@ DESCRIPTION = (
 )
 # Generated from shared/contracts/ by `python -m deploy.asyncapi`; a test keeps it current.
 ASYNCAPI_DOCUMENT = Path(__file__).parent / "asyncapi.json"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -200,19 +202,29 @@ async def _start(parts: GatewayParts, sessions: Any) -> None:
         else InMemoryRateLimiter()
     )
     # What start-up built lives as long as the process: keep it out of every full collection
-    # (collected first, so no start-up garbage is frozen with it).
-    gc.collect()
-    gc.freeze()
+    # (collected first, so no start-up garbage is frozen with it). Not under tests, where many
+    # apps start in one process: freezing again and again would pin earlier apps' leftovers
+    # (connections, worker threads) for good, and a later app waited on them.
+    if settings.environment != "test":
+        gc.collect()
+        gc.freeze()
 
 
 async def _stop(parts: GatewayParts) -> None:
+    # Each step is bounded: shutting down must never wait forever on one dependency.
     for task in parts.tasks:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    await parts.proxy.close()
-    await parts.limiter.current.close()
-    await parts.engine.dispose()
+    await _bounded("background tasks", asyncio.gather(*parts.tasks, return_exceptions=True))
+    await _bounded("upstream connections", parts.proxy.close())
+    await _bounded("rate limiter", parts.limiter.current.close())
+    await _bounded("database", parts.engine.dispose())
+
+
+async def _bounded(what: str, step: Awaitable[Any], seconds: float = 5.0) -> None:
+    try:
+        await asyncio.wait_for(step, seconds)
+    except TimeoutError:
+        log.warning("stopping: %s did not close within %.0fs", what, seconds)
 
 
 def _dependency_checks(parts: GatewayParts) -> dict[str, health.Check]:

@@ -25,7 +25,9 @@ class StubUpstream:
         app.router.add_route("*", "/{tail:.*}", self._echo)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        # Stopping waits this long at most for open connections (the gateway's pooled
+        # keep-alive ones included) instead of aiohttp's 60 s.
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, shutdown_timeout=1.0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"
