@@ -36,7 +36,14 @@ async def test_answers_carry_ratelimit_headers_and_an_empty_bucket_gives_429(
     gateway_settings: Settings, mint: TokenMinter
 ) -> None:
     settings = gateway_settings.model_copy(
-        update={"rate_limit_quota": 3, "rate_limit_window_s": 60}
+        # Generous upstream timeouts: a slow first answer on a loaded machine is not what this
+        # test is about (the test settings' 0.5 s gave a 504 once).
+        update={
+            "rate_limit_quota": 3,
+            "rate_limit_window_s": 60,
+            "read_timeout_s": 10,
+            "connect_timeout_s": 10,
+        }
     )
     headers = mint.headers("NO-HUB", "referrals:read", client_id="lh_busy")
     async with running_app(create_app(settings)) as gateway:
