@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from shared import health, telemetry
 from shared.auth import TokenVerifier, authenticate, ensure_signing_keypair
 from shared.clock import clock_of
-from shared.consumer import EventConsumer, EventHandler
+from shared.consumer import BatchHooks, EventConsumer, EventHandler
 from shared.db import create_engine
 from shared.events import topic_for
 from shared.inbox import ProcessedEventMixin
@@ -41,6 +41,7 @@ from shared.migrations import upgrade_to_head
 from shared.outbox import OutboxEventMixin, OutboxRelay, wake_relay_after_commit
 from shared.periodic import PeriodicJob, run_periodically
 from shared.problems import install_problem_handlers
+from shared.query_params import refuse_unknown_query_parameters
 from shared.security_headers import SecurityHeadersMiddleware
 from shared.settings import ServiceSettings
 
@@ -79,6 +80,8 @@ class ServiceSpec:
     # Events this service consumes, by event type: one consumer group (settings.consumer_group)
     # with its inbox, subscribed to the topics those types travel on.
     handlers: Mapping[str, EventHandler] = field(default_factory=dict)
+    # Once-per-poll steps of batch-friendly handlers (shared.consumer.BatchHooks).
+    batch_hooks: BatchHooks | None = None
     consumers: ConsumerFactory | None = None
     # Use cases run every few seconds while the service runs (e.g. the overdue checks).
     periodic_jobs: Sequence[PeriodicJob] = ()
@@ -100,6 +103,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         version=spec.version,
         lifespan=_lifespan(spec, settings),
         openapi_tags=list(spec.openapi_tags) or None,
+        dependencies=[Depends(refuse_unknown_query_parameters)],
     )
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     app.add_middleware(SecurityHeadersMiddleware)
@@ -196,6 +200,7 @@ def inbox_consumer(spec: ServiceSpec, runtime: ServiceRuntime) -> EventConsumer:
         session_factory=runtime.sessions,
         processed_model=spec.processed_model,
         producer=runtime.producer,
+        batch_hooks=spec.batch_hooks,
     )
 
 

@@ -10,6 +10,9 @@
 - The records of one poll are applied in one transaction (one inbox query, one commit) when
   they all succeed; if any fails, the batch is rolled back and its records are applied one
   by one, so retries and dead letters concern single records.
+- A service may give `BatchHooks`: its handlers then read what a batch needs in one query
+  before it (`prefetch`) and do their once-per-batch work after it (`finish`), and the batch
+  is flushed once, so its inserts go out together.
 - A fetch position beyond the log end (the broker lost or recreated the topic) is reset to the
   earliest offset; the inbox drops what was already processed.
 """
@@ -18,7 +21,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,6 +43,22 @@ from shared.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class BatchHooks:
+    """Once-per-poll steps around a batch applied in one transaction (never one by one).
+
+    `prefetch` runs before the handlers with the batch's fresh events (load the rows they will
+    touch in one query); `finish` runs after them, before the commit. Handlers given hooks do
+    not need a flush between events: they find earlier events' effects in what `prefetch` set
+    up, so the batch is flushed once.
+    """
+
+    prefetch: Callable[[AsyncSession, Sequence[EventEnvelope]], Awaitable[None]]
+    finish: Callable[[AsyncSession], Awaitable[None]]
+
+
 COMMIT_TIMEOUT_S = 5.0
 # How often assigned partitions are checked for a position beyond the log end.
 POSITION_CHECK_EVERY_S = 5.0
@@ -58,8 +78,10 @@ class EventConsumer:
         session_factory: async_sessionmaker[AsyncSession],
         processed_model: type[ProcessedEventMixin],
         producer: AIOKafkaProducer,
+        batch_hooks: BatchHooks | None = None,
     ) -> None:
         self.group_id = group_id
+        self._hooks = batch_hooks
         self.topics = sorted(set(topics))
         self._handlers = dict(handlers)
         self._sessions = session_factory
@@ -97,8 +119,15 @@ class EventConsumer:
         try:
             while not self._stop.is_set():
                 batches = await self._consumer.getmany(timeout_ms=500)
-                for partition, records in batches.items():
-                    await self._process_partition(partition, records)
+                done: dict[TopicPartition, int] = {}
+                try:
+                    for partition, records in batches.items():
+                        await self._process_partition(partition, records)
+                        done[partition] = records[-1].offset + 1
+                finally:
+                    # One commit for the poll's partitions: each commit is a broker round trip
+                    # that the next poll would wait for.
+                    await self._commit(done)
                 await self._housekeeping()
         except StopRequested:
             pass
@@ -117,14 +146,16 @@ class EventConsumer:
                 await self.process(record)
                 self._positions[partition] = record.offset + 1
                 self._progress_at = time.monotonic()
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        if not offsets:
+            return
         try:
             # aiokafka retries a commit until it succeeds; never let that stall consumption.
-            await asyncio.wait_for(
-                self._consumer.commit({partition: records[-1].offset + 1}), COMMIT_TIMEOUT_S
-            )
+            await asyncio.wait_for(self._consumer.commit(offsets), COMMIT_TIMEOUT_S)
         except (CommitFailedError, KafkaError, TimeoutError) as error:
             # A lost commit only means redelivery, and the inbox drops what was processed.
-            log.warning("offset commit for %s failed: %r", partition, error)
+            log.warning("offset commit for %s failed: %r", sorted(offsets), error)
 
     async def process(self, record: ConsumerRecord) -> None:
         """Handle one record exactly once, or dead-letter it."""
@@ -187,6 +218,8 @@ class EventConsumer:
         try:
             async with self._sessions() as session, session.begin():
                 fresh = await claim_events(session, self._processed, self.group_id, known)
+                if self._hooks is not None:
+                    await self._hooks.prefetch(session, fresh)
                 for envelope in fresh:
                     tokens = tracing.bind(envelope.requestid, envelope.traceparent)
                     try:
@@ -194,11 +227,14 @@ class EventConsumer:
                             envelope.topic, envelope.id, envelope.type, envelope.traceparent
                         ):
                             await self._handlers[envelope.type](session, envelope)
-                            # Later events of the batch see this one's effect, as in its own
-                            # commit.
-                            await session.flush()
+                            if self._hooks is None:
+                                # Later events of the batch see this one's effect, as in its
+                                # own commit.
+                                await session.flush()
                     finally:
                         tracing.unbind(tokens)
+                if self._hooks is not None:
+                    await self._hooks.finish(session)
         except Exception as error:
             log.debug("batch of %d failed (%s); one by one", len(records), describe(error))
             return False

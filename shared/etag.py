@@ -1,14 +1,16 @@
 """ETag and If-Match, one format for every service: the row's version number, `"7"`.
 
 Every update names the version it read (`If-Match: "7"`; `*` means any), and the use case
-replaces only that version: 428 without If-Match, 412 when the row has moved on. The parsed
-version is what a compare-and-set needs (`UPDATE ... WHERE version = :expected`), so the check
-can move into the UPDATE statement without changing the API.
+replaces only that version: 428 without If-Match, 412 when the row has moved on. The check is
+part of the write (`claim_version`: `UPDATE ... WHERE id = :id AND version = :expected`), so
+concurrent changes naming one ETag cannot both win.
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Response
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.problems import PreconditionFailed, PreconditionRequired
 
@@ -60,6 +62,34 @@ def check_if_match(header: str | None, current: int) -> int:
         raise PreconditionFailed(refused.detail, etag=etag(current)) from refused
     ensure_version(current, expected)
     return current
+
+
+async def claim_version(
+    session: AsyncSession, model: type[Any], row_id: Any, expected: int | None
+) -> int:
+    """Compare-and-set: move the row from the version the caller read to the next one, in one
+    guarded UPDATE (`WHERE id = :id AND version = :expected`), and return the new version.
+
+    The check and the write are one statement, so of N concurrent changes naming the same ETag
+    exactly one matches a row; the others update nothing and get 412 with the current ETag. On
+    PostgreSQL the UPDATE also takes the row lock until commit; on SQLite it is the first write
+    of the transaction, so it takes the service's write turn (shared/sqlite_writes.py).
+    `model` is a mapped class with `id` and `version` columns. `expected` None (`If-Match: *`)
+    still bumps the version, under the same lock.
+    """
+    guard = [model.id == row_id]
+    if expected is not None:
+        guard.append(model.version == expected)
+    # The caller refreshes its object after the claim; nothing in the session to synchronise.
+    claim = update(model).where(*guard).values(version=model.version + 1).returning(model.version)
+    claimed = await session.scalar(claim.execution_options(synchronize_session=False))
+    if claimed is not None:
+        return int(claimed)
+    current = await session.scalar(select(model.version).where(model.id == row_id))
+    refused = "The resource changed since you read it; read it again and retry with its ETag."
+    if current is None:  # deleted meanwhile
+        raise PreconditionFailed(refused)
+    raise PreconditionFailed(refused, etag=etag(current))
 
 
 def _is_version_tag(tag: str) -> bool:

@@ -54,7 +54,8 @@ def decode_sequence_cursor(cursor: str | None) -> int | None:
     if cursor is None:
         return None
     (seq,) = decode_cursor(cursor, 1)
-    if not isinstance(seq, int):
+    # Sequence columns are signed 64-bit: a larger number would overflow in the database (a 500).
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**63:
         raise _invalid()
     return seq
 

@@ -26,6 +26,11 @@ class Problem(Exception):
     ) -> None:
         super().__init__(detail)
         self.detail = detail
+        # A problem about one named field (`field=...`) also lists it in `errors[]`, where
+        # clients look for the fields to fix.
+        field = extra.get("field")
+        if errors is None and isinstance(field, str):
+            errors = [{"field": field, "message": detail}]
         self.errors = errors
         self.extra = extra
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from deploy.local.demo import ActAs, as_the_client
+
 POLICE = "CLEVELAND-POLICE"
 COUNCIL = "MIDDLESBROUGH-COUNCIL"
 THIRTEEN = "THIRTEEN-HOUSING"
@@ -127,11 +129,13 @@ def _target(locality: str, indicator: str) -> dict[str, Any]:
     }
 
 
-def load(client: httpx.Client) -> None:
+def load(client: httpx.Client, act_as: ActAs = as_the_client) -> None:
     """Create the demo plans with their targets, actions and a first review."""
     today = date.today()
     for locality, name in LOCALITY_NAMES.items():
         for spec in PLANS:
+            # Only a plan's lead (or the hub) may name it as lead: the lead writes its plan.
+            as_lead = act_as(spec["lead_organisation"])
             response = client.post(
                 "/api/v1/action-plans",
                 json={
@@ -143,12 +147,13 @@ def load(client: httpx.Client) -> None:
                     "member_organisations": spec["member_organisations"],
                     "status": "active",
                 },
+                headers=as_lead,
             )
             response.raise_for_status()
             plan_url = f"/api/v1/action-plans/{response.json()['id']}"
             for indicator in spec["indicators"]:
                 client.post(
-                    f"{plan_url}/targets", json=_target(locality, indicator)
+                    f"{plan_url}/targets", json=_target(locality, indicator), headers=as_lead
                 ).raise_for_status()
             for description, owner, due_in_days in spec["actions"]:
                 due_on = None if due_in_days is None else today + timedelta(days=due_in_days)
@@ -160,6 +165,7 @@ def load(client: httpx.Client) -> None:
                         "due_on": due_on.isoformat() if due_on else None,
                         "status": "in_progress",
                     },
+                    headers=as_lead,
                 ).raise_for_status()
             client.post(
                 f"{plan_url}/reviews",
@@ -173,4 +179,5 @@ def load(client: httpx.Client) -> None:
                     "decisions": ["Keep the action plan under monthly review"],
                     "escalations": [],
                 },
+                headers=as_lead,
             ).raise_for_status()

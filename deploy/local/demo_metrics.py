@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from deploy.local.demo import ActAs, as_the_client
+
 SEED_FILE = Path(__file__).with_name("demo_metrics_seed.csv")
 
 SURVEY_NOTE = "Resident perception survey, share answering very or fairly"
@@ -83,25 +85,32 @@ DEMO_INDICATORS = [
 ]
 
 
-def define_indicators(client: httpx.Client) -> None:
+# The seed figures are Middlesbrough's: its council defines indicators and writes NO/NP figures
+# (services/metrics/writers.json).
+WRITER = "MIDDLESBROUGH-COUNCIL"
+
+
+def define_indicators(client: httpx.Client, as_writer: dict[str, str] | None = None) -> None:
     """Create the seed indicators; ones that exist already are left as they are."""
     for definition in DEMO_INDICATORS:
-        response = client.post("/api/v1/indicators", json=definition)
+        response = client.post("/api/v1/indicators", json=definition, headers=as_writer)
         if response.status_code != 409:
             response.raise_for_status()
 
 
-def import_seed_observations(client: httpx.Client) -> dict[str, object]:
+def import_seed_observations(
+    client: httpx.Client, as_writer: dict[str, str] | None = None
+) -> dict[str, object]:
     """Import the seed CSV (all rows or none); a second run leaves every row unchanged."""
     response = client.post(
         "/api/v1/observations/import",
         content=SEED_FILE.read_bytes(),
-        headers={"Content-Type": "text/csv"},
+        headers={"Content-Type": "text/csv", **(as_writer or {})},
     )
     response.raise_for_status()
     return response.json()
 
 
-def load(client: httpx.Client) -> None:
-    define_indicators(client)
-    import_seed_observations(client)
+def load(client: httpx.Client, act_as: ActAs = as_the_client) -> None:
+    define_indicators(client, act_as(WRITER))
+    import_seed_observations(client, act_as(WRITER))

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from deploy.local.demo import ActAs, as_the_client
+
 SEE_AND_SOLVE, MULTI_AGENCY = "see_and_solve", "multi_agency"
 
 
@@ -263,15 +265,20 @@ def _act(
     path: str,
     etag: str,
     body: dict | None = None,
+    as_organisation: dict[str, str] | None = None,
 ) -> httpx.Response:
     response = client.post(
-        f"/api/v1/referrals/{referral_id}/{path}", json=body, headers={"If-Match": etag}
+        f"/api/v1/referrals/{referral_id}/{path}",
+        json=body,
+        headers={"If-Match": etag, **(as_organisation or {})},
     )
     response.raise_for_status()
     return response
 
 
-def _work_through(client: httpx.Client, referral_id: str, etag: str, item: DemoReferral) -> None:
+def _work_through(
+    client: httpx.Client, referral_id: str, etag: str, item: DemoReferral, act_as: ActAs
+) -> None:
     """Triage, assign and complete partner tasks, resolve and close, as the plan says."""
     if item.track is None:
         return
@@ -279,8 +286,15 @@ def _work_through(client: httpx.Client, referral_id: str, etag: str, item: DemoR
     triage = {"track": item.track, "rationale": rationale, "lead_organisation": item.lead}
     etag = _act(client, referral_id, "triage", etag, triage).headers["ETag"]
     for partner in item.partners:
-        task = {"organisation": partner, "description": "Contact the resident and report back"}
-        etag = _act(client, referral_id, "tasks", etag, task).headers["ETag"]
+        task = {
+            "organisation": partner,
+            "description": "Contact the resident and report back",
+            "purpose": "Multi-agency case work agreed at triage",
+            "lawful_basis": "public_task",
+        }
+        # A task discloses the referral: the locality's hub decides, not the demo client.
+        hub = act_as(f"{item.locality}-HUB")
+        etag = _act(client, referral_id, "tasks", etag, task, hub).headers["ETag"]
     if item.resolve is None:
         return
     body = {"outcome_code": item.resolve}
@@ -291,7 +305,7 @@ def _work_through(client: httpx.Client, referral_id: str, etag: str, item: DemoR
         _act(client, referral_id, "close", etag)
 
 
-def load(client: httpx.Client) -> None:
+def load(client: httpx.Client, act_as: ActAs = as_the_client) -> None:
     """Post the demo referrals through the gateway and work most of them through triage."""
     for number, item in enumerate(DEMO_REFERRALS, start=1):
         body: dict = {
@@ -306,4 +320,4 @@ def load(client: httpx.Client) -> None:
             "/api/v1/referrals", json=body, headers={"Idempotency-Key": f"demo-referral-{number}"}
         )
         response.raise_for_status()
-        _work_through(client, response.json()["id"], response.headers["ETag"], item)
+        _work_through(client, response.json()["id"], response.headers["ETag"], item, act_as)

@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
                 system.gateway_url,
                 system.mint_token(DEMO_ORGANISATION, ALL_SCOPES),
                 config.data_dir / "demo",
+                act_as=lambda organisation: {
+                    "Authorization": f"Bearer {system.mint_token(organisation, ALL_SCOPES)}"
+                },
             )
             print("Demo data loaded: %s" % (", ".join(ran) or "already present"), flush=True)
         print_urls(system)

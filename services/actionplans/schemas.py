@@ -13,10 +13,8 @@ from services.actionplans.domain import (
     Rag,
     ReviewCadence,
 )
+from shared.input_rules import OrganisationCode, PlainTextModel
 
-OrganisationCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
-]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 ReferralId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=36)]
@@ -40,7 +38,7 @@ class ObjectiveList(BaseModel):
     items: list[Objective]
 
 
-class RequestModel(BaseModel):
+class RequestModel(PlainTextModel):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.gateway import credentials, repository
 from services.gateway.models import Client
 from shared.auth import KNOWN_SCOPES
+from shared.input_rules import ORGANISATION_CODE_RULE, is_organisation_code
 from shared.problems import NotFound, Unprocessable
 
 # Compared against when the client id is unknown, so a wrong id costs as long as a wrong secret.
@@ -49,6 +50,13 @@ async def create_client(
 ) -> IssuedCredentials:
     if not name.strip() or not organisation.strip():
         raise Unprocessable("A client needs a name and an organisation.")
+    if not parse_scopes(scopes):
+        raise Unprocessable("A client needs at least one scope.", field="scopes")
+    if not is_organisation_code(organisation.strip()):
+        raise Unprocessable(
+            f"'{organisation}' is not an organisation code: {ORGANISATION_CODE_RULE}.",
+            field="organisation",
+        )
     if (rate_limit_quota is None) != (rate_limit_window_s is None):
         raise Unprocessable("Give both the rate-limit quota and its window, or neither.")
     secret = credentials.new_client_secret()

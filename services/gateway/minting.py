@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.gateway.config import Settings
 from services.gateway.models import MintedToken
 from shared.auth import mint_token
+from shared.input_rules import ORGANISATION_CODE_RULE, is_organisation_code
 
 
 class MintRefused(Exception):
@@ -41,6 +42,10 @@ def check_mint_request(settings: Settings, request: MintRequest) -> None:
         )
     if not request.minted_by.strip():
         raise MintRefused("--by must name who is minting the token")
+    if not is_organisation_code(request.organisation):
+        raise MintRefused(f"--org must be an organisation code: {ORGANISATION_CODE_RULE}")
+    if not request.scopes.split():
+        raise MintRefused("--scopes must name at least one scope")
 
 
 async def mint_recorded_token(

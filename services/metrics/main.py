@@ -8,6 +8,7 @@ from services.metrics.api import routers
 from services.metrics.areas import load_areas
 from services.metrics.config import Settings
 from services.metrics.models import OutboxEvent, ProcessedEvent
+from services.metrics.service import consumed_batch
 from services.metrics.service.consumed import HANDLERS
 from shared.app import ServiceSpec, create_service_app
 
@@ -20,6 +21,7 @@ SPEC = ServiceSpec(
     processed_model=ProcessedEvent,
     produced_topics=["metrics.observation", "metrics.indicator"],
     handlers=HANDLERS,
+    batch_hooks=consumed_batch.HOOKS,
 )
 
 

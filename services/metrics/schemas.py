@@ -5,12 +5,13 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.metrics.domain import INDICATOR_CODE, Direction, Frequency, Source, Unit
+from shared.input_rules import PlainTextModel
 
 CODE_PATTERN = INDICATOR_CODE.pattern
 AREA_CODE_PATTERN = r"^[A-Z][A-Z0-9]{1,31}$"
 
 
-class IndicatorCreate(BaseModel):
+class IndicatorCreate(PlainTextModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(pattern=CODE_PATTERN, description="snake_case, e.g. feel_safe_day")
@@ -37,7 +38,7 @@ class IndicatorCreate(BaseModel):
         return self
 
 
-class IndicatorUpdate(BaseModel):
+class IndicatorUpdate(PlainTextModel):
     """Fields that may change; the code, unit, frequency and source of an indicator are fixed."""
 
     model_config = ConfigDict(extra="forbid")
@@ -76,7 +77,7 @@ class IndicatorPage(BaseModel):
     next_cursor: str | None = None
 
 
-class ObservationCreate(BaseModel):
+class ObservationCreate(PlainTextModel):
     model_config = ConfigDict(extra="forbid")
 
     indicator_code: str = Field(pattern=CODE_PATTERN)

@@ -152,6 +152,12 @@ class PartnerTask(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     outcome_code: Mapped[str | None] = mapped_column(String(32))
     outcome_note: Mapped[str | None] = mapped_column(Text)
+    # A task discloses the referral like a share does, so it records why and on what basis.
+    purpose: Mapped[str | None] = mapped_column(String(200))
+    lawful_basis: Mapped[str | None] = mapped_column(String(40))
+    sharing_agreement_ref: Mapped[str | None] = mapped_column(String(100))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    withdraw_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class CaseNote(Base):

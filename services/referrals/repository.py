@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from services.referrals.domain import ReferralFilters
+from services.referrals.domain.disclosure import TASK_STATUSES_GRANTING_ACCESS
 from services.referrals.domain.sharing import Involvement
 from services.referrals.models import (
     AuditRecord,
@@ -66,7 +67,9 @@ async def reserve_reference_numbers(
 
 async def involvement(session: AsyncSession, referral: Referral) -> Involvement:
     task_holders = await session.scalars(
-        select(PartnerTask.organisation).where(PartnerTask.referral_id == referral.id)
+        select(PartnerTask.organisation).where(
+            PartnerTask.referral_id == referral.id, _task_grants_access()
+        )
     )
     shared_with = await session.scalars(
         select(ReferralShare.organisation).where(ReferralShare.referral_id == referral.id)
@@ -80,6 +83,11 @@ async def involvement(session: AsyncSession, referral: Referral) -> Involvement:
     )
 
 
+def _task_grants_access() -> ColumnElement[bool]:
+    """The SQL form of `domain.disclosure.task_grants_access`."""
+    return PartnerTask.status.in_([status.value for status in TASK_STATUSES_GRANTING_ACCESS])
+
+
 def visible_to(organisation: str) -> ColumnElement[bool]:
     """The SQL form of `domain.sharing.may_access`."""
     return or_(
@@ -87,7 +95,9 @@ def visible_to(organisation: str) -> ColumnElement[bool]:
         Referral.coordinating_organisation == organisation,
         Referral.lead_organisation == organisation,
         exists().where(
-            PartnerTask.referral_id == Referral.id, PartnerTask.organisation == organisation
+            PartnerTask.referral_id == Referral.id,
+            PartnerTask.organisation == organisation,
+            _task_grants_access(),
         ),
         exists().where(
             ReferralShare.referral_id == Referral.id, ReferralShare.organisation == organisation
@@ -232,8 +242,24 @@ async def audit_records(
     organisation: str | None,
     after_seq: int | None,
     limit: int,
+    scoped_to: str | None,
 ) -> Sequence[AuditRecord]:
+    """Audit rows, oldest first; `scoped_to` an organisation keeps only its part of the log."""
     query = select(AuditRecord)
+    if scoped_to is not None:
+        controlled = select(Referral.id).where(
+            or_(
+                Referral.created_by_organisation == scoped_to,
+                Referral.coordinating_organisation == scoped_to,
+                Referral.lead_organisation == scoped_to,
+            )
+        )
+        query = query.where(
+            or_(
+                AuditRecord.actor_organisation == scoped_to,
+                AuditRecord.referral_id.in_(controlled),
+            )
+        )
     if referral_id:
         query = query.where(AuditRecord.referral_id == referral_id)
     if organisation:

@@ -1,6 +1,6 @@
 """Request and response models of the referrals API."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -15,14 +15,12 @@ from services.referrals.domain import (
     Track,
     as_utc,
 )
+from shared.input_rules import DateOfBirth, OrganisationCode, PlainTextModel
 
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
-OrganisationCode = Annotated[
-    str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
-]
 
 
-class Strict(BaseModel):
+class Strict(PlainTextModel):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -35,7 +33,7 @@ class Referrer(Strict):
 class SubjectPerson(Strict):
     kind: str = Field(default="person", pattern="^(person|household)$")
     name: str = Field(min_length=1, max_length=200)
-    date_of_birth: date | None = None
+    date_of_birth: DateOfBirth | None = None
     contact: str | None = Field(default=None, max_length=200)
 
 
@@ -160,6 +158,14 @@ class TaskCreate(Strict):
     organisation: OrganisationCode
     description: str = Field(min_length=1, max_length=4000)
     due_at: UtcDatetime | None = None
+    # A task discloses the referral to the organisation: recorded like a share.
+    purpose: str = Field(min_length=1, max_length=200)
+    lawful_basis: LawfulBasis
+    sharing_agreement_ref: str | None = Field(default=None, max_length=100)
+
+
+class TaskWithdraw(Strict):
+    reason: str = Field(min_length=1, max_length=4000)
 
 
 class TaskDecline(Strict):
@@ -188,6 +194,11 @@ class TaskRead(BaseModel):
     completed_at: UtcDatetime | None
     outcome_code: OutcomeCode | None
     outcome_note: str | None
+    purpose: str | None = None
+    lawful_basis: LawfulBasis | None = None
+    sharing_agreement_ref: str | None = None
+    withdrawn_at: UtcDatetime | None = None
+    withdraw_reason: str | None = None
 
 
 class NoteCreate(Strict):

@@ -102,7 +102,15 @@ async def referral_with_markers(gateway: httpx.AsyncClient, marker: str) -> list
             "lead_organisation": "CLEVELAND-POLICE",
         },
     )
-    await act("tasks", {"organisation": "CLEVELAND-POLICE", "description": f"{marker} task"})
+    await act(
+        "tasks",
+        {
+            "organisation": "CLEVELAND-POLICE",
+            "description": f"{marker} task",
+            "purpose": "Visit and report back",
+            "lawful_basis": "public_task",
+        },
+    )
     await act("resolve", {"outcome_code": "resolved", "reason": f"{marker} resolved"})
     await act("reopen", {"reason": f"{marker} reopened"})
     return [referral_id]

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from tests.harness import TokenMinter
 
 ALL = "referrals:read referrals:write referrals:triage"
+# A task discloses the referral, so it carries a purpose and lawful basis like a share.
+TASK_BASIS = {"purpose": "Visit and report back", "lawful_basis": "public_task"}
 
 
 def referral_body(**overrides: Any) -> dict[str, Any]:

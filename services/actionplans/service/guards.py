@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.actionplans import domain, repository
+from services.actionplans.domain.ownership import locality_hub, may_change_plan, may_create_plan
 from services.actionplans.models import Plan, PlanHistory
 from shared.auth import Caller
 from shared.localities import load_localities
@@ -36,12 +37,30 @@ async def plan_to_change(session: AsyncSession, plan_id: str, caller: Caller) ->
 
 
 def ensure_editor(plan: Plan, caller: Caller) -> None:
-    """Only the lead and member organisations (or an administrator) change a plan."""
-    if caller.has_scope("admin") or caller.organisation in plan.organisations():
+    """Only the lead, member organisations and the locality's hub (or an administrator)."""
+    if caller.has_scope("admin") or may_change_plan(
+        caller.organisation,
+        locality_code=plan.locality_code,
+        lead_organisation=plan.lead_organisation,
+        members=plan.member_organisations,
+    ):
         return
     raise Forbidden(
-        f"Organisation '{caller.organisation}' is neither the lead nor a member of this plan; "
-        "only they may change it."
+        f"Organisation '{caller.organisation}' is neither the lead nor a member of this plan "
+        "nor its locality's hub; only they may change it."
+    )
+
+
+def ensure_may_create(caller: Caller, *, locality_code: str, lead_organisation: str) -> None:
+    """Naming a lead commits that organisation: only it, the hub or an administrator may."""
+    if caller.has_scope("admin") or may_create_plan(
+        caller.organisation, locality_code=locality_code, lead_organisation=lead_organisation
+    ):
+        return
+    raise Forbidden(
+        f"Organisation '{caller.organisation}' may not create a plan led by "
+        f"'{lead_organisation}': only the lead itself or the locality's hub "
+        f"({locality_hub(locality_code)}) may."
     )
 
 

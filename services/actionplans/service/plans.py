@@ -17,6 +17,7 @@ from services.actionplans.service.guards import (
     ensure_editor,
     ensure_known_codes,
     ensure_locality,
+    ensure_may_create,
     ensure_transition,
     local_today,
     plan_or_404,
@@ -42,6 +43,9 @@ async def create_plan(
 ) -> Plan:
     """Create a plan; the creating organisation joins its working group if not already in it."""
     ensure_locality(settings.localities_file, request.locality_code)
+    ensure_may_create(
+        caller, locality_code=request.locality_code, lead_organisation=request.lead_organisation
+    )
     if request.status == domain.PlanStatus.CLOSED:
         raise Unprocessable(
             "A plan starts as draft or active.",
@@ -125,6 +129,9 @@ async def update_plan(
         if "review_cadence" in updates:
             updates["review_cadence"] = updates["review_cadence"].value
         lead = updates.get("lead_organisation", plan.lead_organisation)
+        if lead != plan.lead_organisation and caller.organisation != plan.lead_organisation:
+            # The lead may hand over; anyone else names a new lead only as at creation.
+            ensure_may_create(caller, locality_code=plan.locality_code, lead_organisation=lead)
         if "member_organisations" in updates or "lead_organisation" in updates:
             updates["member_organisations"] = _members(
                 lead, updates.get("member_organisations", plan.member_organisations)

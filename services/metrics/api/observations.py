@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from services.metrics.areas import Area, load_areas
 from services.metrics.config import Settings
 from services.metrics.domain import ObservationInput, Source
+from services.metrics.domain.write_ownership import WriteAssignments
 from services.metrics.schemas import (
     AreaList,
     AreaOut,
@@ -21,6 +22,8 @@ from services.metrics.schemas import (
     ObservationPage,
 )
 from services.metrics.service import observations as service
+from services.metrics.service.write_ownership import require_indicator_steward, require_recorder
+from services.metrics.writers import load_write_assignments
 from shared.app import SessionDep
 from shared.app import SettingsDep as SharedSettingsDep
 from shared.auth import Caller, require_scope
@@ -44,6 +47,13 @@ def get_areas(settings: SettingsDep) -> dict[str, Area]:
 AreasDep = Annotated[dict[str, Area], Depends(get_areas)]
 
 
+def get_writers(settings: SettingsDep) -> WriteAssignments:
+    return load_write_assignments(settings.writers_file)
+
+
+WritersDep = Annotated[WriteAssignments, Depends(get_writers)]
+
+
 class PayloadTooLarge(Problem):
     status, title, slug = 413, "Payload too large", "payload-too-large"
 
@@ -65,9 +75,11 @@ async def create_indicator(
     session: SessionDep,
     now: NowDep,
     caller: Writer,
+    writers: WritersDep,
     response: Response,
 ) -> IndicatorOut:
     """Define an indicator (code, unit, desired direction, frequency, source)."""
+    require_indicator_steward(caller, writers)
     indicator = await service.create_indicator(session, request, now=now)
     response.headers["Location"] = f"/api/v1/indicators/{indicator.code}"
     return IndicatorOut.model_validate(indicator)
@@ -96,17 +108,26 @@ async def get_indicator(code: str, session: SessionDep, caller: Reader) -> Indic
 
 @router.patch("/indicators/{code}", response_model=IndicatorOut)
 async def update_indicator(
-    code: str, request: IndicatorUpdate, session: SessionDep, now: NowDep, caller: Writer
+    code: str,
+    request: IndicatorUpdate,
+    session: SessionDep,
+    now: NowDep,
+    caller: Writer,
+    writers: WritersDep,
 ) -> IndicatorOut:
     """Change an indicator's name, description, direction, labels, target or tolerance."""
+    require_indicator_steward(caller, writers)
     return IndicatorOut.model_validate(
         await service.update_indicator(session, code, request, now=now)
     )
 
 
 @router.delete("/indicators/{code}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_indicator(code: str, session: SessionDep, caller: Writer) -> Response:
+async def delete_indicator(
+    code: str, session: SessionDep, caller: Writer, writers: WritersDep
+) -> Response:
     """Delete an indicator that has no observations."""
+    require_indicator_steward(caller, writers)
     await service.delete_indicator(session, code)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -118,9 +139,12 @@ async def record_observation(
     now: NowDep,
     caller: Writer,
     areas: AreasDep,
+    writers: WritersDep,
     response: Response,
 ) -> ObservationOut:
     """Record a value for an indicator, area and period; a new value revises the earlier one."""
+    if request.area_code in areas:  # an unknown area is a 422 the use case names
+        require_recorder(caller, [(None, request.indicator_code, request.area_code)], writers)
     row, changed = await service.record_observation(
         session,
         ObservationInput(**request.model_dump()),
@@ -149,6 +173,7 @@ async def import_observations(
     now: NowDep,
     caller: Writer,
     areas: AreasDep,
+    writers: WritersDep,
     settings: SettingsDep,
     dry_run: Annotated[bool, Query(description="check and count, write nothing")] = False,
 ) -> ImportReport:
@@ -164,7 +189,13 @@ async def import_observations(
     except UnicodeDecodeError as error:
         raise Unprocessable("The file is not UTF-8 text.", field="body") from error
     return await service.import_observations(
-        session, text, organisation=caller.organisation, areas=areas, dry_run=dry_run, now=now
+        session,
+        text,
+        caller=caller,
+        areas=areas,
+        writers=writers,
+        dry_run=dry_run,
+        now=now,
     )
 
 

@@ -226,3 +226,19 @@ async def watched_pairs(
     )
     codes = set(await session.scalars(targets)) | set(await session.scalars(statuses))
     return {(code, area_code) for code in codes}
+
+
+async def watched_pairs_in_areas(
+    session: AsyncSession, area_codes: Sequence[str]
+) -> set[tuple[str, str]]:
+    """Every (indicator, area) pair with a target or an announced status in those areas."""
+    if not area_codes:
+        return set()
+    targets = select(Target.indicator_code, Target.area_code).where(
+        Target.area_code.in_(area_codes)
+    )
+    statuses = select(IndicatorStatus.indicator_code, IndicatorStatus.area_code).where(
+        IndicatorStatus.area_code.in_(area_codes)
+    )
+    rows = [*(await session.execute(targets)), *(await session.execute(statuses))]
+    return {(code, area) for code, area in rows}

@@ -201,3 +201,25 @@ async def get_referral_fact(session: AsyncSession, referral_id: str) -> Referral
 
 async def get_action_fact(session: AsyncSession, action_id: str) -> ActionFact | None:
     return await session.get(ActionFact, action_id)
+
+
+async def referral_facts_by_id(
+    session: AsyncSession, referral_ids: Sequence[str]
+) -> dict[str, ReferralFact]:
+    """The facts of those referrals that have one, in one query (a consumer batch's prefetch)."""
+    if not referral_ids:
+        return {}
+    rows = await session.scalars(
+        select(ReferralFact).where(ReferralFact.referral_id.in_(referral_ids))
+    )
+    return {fact.referral_id: fact for fact in rows}
+
+
+async def action_facts_by_id(
+    session: AsyncSession, action_ids: Sequence[str]
+) -> dict[str, ActionFact]:
+    """The facts of those actions that have one, in one query (a consumer batch's prefetch)."""
+    if not action_ids:
+        return {}
+    rows = await session.scalars(select(ActionFact).where(ActionFact.action_id.in_(action_ids)))
+    return {fact.action_id: fact for fact in rows}

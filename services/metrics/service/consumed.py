@@ -12,6 +12,7 @@ from services.metrics import repository
 from services.metrics.models import ActionFact, ReferralFact, Target
 from services.metrics.repository import facts
 from services.metrics.service.analysis import announce_derived_changes, announce_status_changes
+from services.metrics.service.consumed_batch import current_batch
 from shared.clock import system_clock
 from shared.consumer import EventHandler
 from shared.contracts import actionplans as plans
@@ -26,11 +27,18 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+async def _existing_referral_fact(session: AsyncSession, referral_id: str) -> ReferralFact | None:
+    batch = current_batch(session)
+    if batch is not None:  # prefetched with the batch's other facts
+        return batch.referral_facts.get(referral_id)
+    return await facts.get_referral_fact(session, referral_id)
+
+
 async def _referral_fact(
     session: AsyncSession, payload: referrals.ReferralEvent, received_at: datetime | None
 ) -> ReferralFact:
     """The referral's fact, created on first sight whatever event arrives first."""
-    fact = await facts.get_referral_fact(session, payload.referral_id)
+    fact = await _existing_referral_fact(session, payload.referral_id)
     if fact is None:
         fact = ReferralFact(
             referral_id=payload.referral_id,
@@ -39,7 +47,27 @@ async def _referral_fact(
             received_at=utc(received_at or system_clock()),
         )
         session.add(fact)
+        if (batch := current_batch(session)) is not None:
+            batch.referral_facts[payload.referral_id] = fact
     return fact
+
+
+async def _derived_changed(
+    session: AsyncSession, locality_code: str, indicator_codes: tuple[str, ...]
+) -> None:
+    """Re-check the derived indicators someone watches in the locality, after this event.
+
+    Within a batch the watched pairs were read once; a watched one is still re-checked after
+    each event, so every status an event-by-event reader would see is announced.
+    """
+    batch = current_batch(session)
+    if batch is None:
+        await announce_derived_changes(session, locality_code, indicator_codes)
+        return
+    watched = {(code, locality_code) for code in indicator_codes} & batch.watched
+    if watched:
+        await session.flush()  # the aggregates must see the fact the handler just changed
+        await announce_status_changes(session, watched)
 
 
 async def on_referral_received(session: AsyncSession, envelope: EventEnvelope) -> None:
@@ -47,14 +75,14 @@ async def on_referral_received(session: AsyncSession, envelope: EventEnvelope) -
     fact = await _referral_fact(session, payload, payload.received_at)
     fact.channel, fact.received_at = payload.channel, utc(payload.received_at)
     fact.locality_code = payload.locality_code
-    await announce_derived_changes(session, payload.locality_code, ("referrals_received",))
+    await _derived_changed(session, payload.locality_code, ("referrals_received",))
 
 
 async def on_referral_triaged(session: AsyncSession, envelope: EventEnvelope) -> None:
     payload = referrals.ReferralTriagedV1.model_validate(envelope.data)
     fact = await _referral_fact(session, payload, payload.received_at)
     fact.track, fact.triaged_at = payload.track, utc(payload.triaged_at)
-    await announce_derived_changes(session, payload.locality_code, TRIAGE_INDICATORS)
+    await _derived_changed(session, payload.locality_code, TRIAGE_INDICATORS)
 
 
 async def on_referral_resolved(session: AsyncSession, envelope: EventEnvelope) -> None:
@@ -66,15 +94,15 @@ async def on_referral_resolved(session: AsyncSession, envelope: EventEnvelope) -
     fact.within_due = payload.within_due
     if payload.track:
         fact.track = payload.track
-    await announce_derived_changes(session, payload.locality_code, RESOLUTION_INDICATORS)
+    await _derived_changed(session, payload.locality_code, RESOLUTION_INDICATORS)
 
 
 async def on_referral_reopened(session: AsyncSession, envelope: EventEnvelope) -> None:
     payload = referrals.ReferralReopenedV1.model_validate(envelope.data)
-    fact = await facts.get_referral_fact(session, payload.referral_id)
+    fact = await _existing_referral_fact(session, payload.referral_id)
     if fact is not None:  # no longer resolved: it counts again when it is resolved again
         fact.resolved_at, fact.resolution_days, fact.within_due = None, None, None
-        await announce_derived_changes(session, fact.locality_code, RESOLUTION_INDICATORS)
+        await _derived_changed(session, fact.locality_code, RESOLUTION_INDICATORS)
 
 
 async def on_referral_overdue(session: AsyncSession, envelope: EventEnvelope) -> None:
@@ -82,13 +110,17 @@ async def on_referral_overdue(session: AsyncSession, envelope: EventEnvelope) ->
     fact = await _referral_fact(session, payload, None)
     if fact.overdue_at is None:  # a referral is overdue once, whichever clock passes first
         fact.overdue_at = utc(payload.detected_at)
-    await announce_derived_changes(session, payload.locality_code, ("overdue_referrals",))
+    await _derived_changed(session, payload.locality_code, ("overdue_referrals",))
 
 
 async def _action_fact(
     session: AsyncSession, payload: plans.ActionEvent, status: str, at: datetime
 ) -> ActionFact:
-    fact = await facts.get_action_fact(session, payload.action_id)
+    batch = current_batch(session)
+    if batch is not None:  # prefetched with the batch's other facts
+        fact = batch.action_facts.get(payload.action_id)
+    else:
+        fact = await facts.get_action_fact(session, payload.action_id)
     if fact is None:
         fact = ActionFact(
             action_id=payload.action_id,
@@ -98,6 +130,8 @@ async def _action_fact(
             status_changed_at=utc(at),
         )
         session.add(fact)
+        if batch is not None:
+            batch.action_facts[payload.action_id] = fact
     return fact
 
 
@@ -121,7 +155,7 @@ async def on_action_overdue(session: AsyncSession, envelope: EventEnvelope) -> N
     fact.due_date = payload.due_date
     if fact.overdue_at is None:
         fact.overdue_at = utc(payload.detected_at)
-    await announce_derived_changes(session, payload.locality_code, ("overdue_actions",))
+    await _derived_changed(session, payload.locality_code, ("overdue_actions",))
 
 
 def keep_target(target: Target, payload: plans.TargetSetV1) -> None:
@@ -144,6 +178,8 @@ async def on_target_set(session: AsyncSession, envelope: EventEnvelope) -> None:
         target = Target(target_id=payload.target_id)
         session.add(target)
     keep_target(target, payload)
+    if (batch := current_batch(session)) is not None:  # its pair is watched from now on
+        batch.watched.add((payload.indicator_code, payload.area_code))
     await session.flush()
     await announce_status_changes(session, [(payload.indicator_code, payload.area_code)])
 

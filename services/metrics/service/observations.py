@@ -21,6 +21,7 @@ from services.metrics.domain import (
     period_label,
 )
 from services.metrics.domain.observation_csv import parse_observations_csv
+from services.metrics.domain.write_ownership import WriteAssignments
 from services.metrics.models import Indicator, Observation, Target
 from services.metrics.repository import facts as derived_repository
 from services.metrics.repository.facts import DerivedRow
@@ -31,6 +32,8 @@ from services.metrics.schemas import (
     RowError,
 )
 from services.metrics.service.analysis import announce_status_changes
+from services.metrics.service.write_ownership import require_recorder
+from shared.auth import Caller
 from shared.pagination import PageOf, decode_key_cursor, decode_sequence_cursor, page_by_key
 from shared.problems import Conflict, NotFound, Unprocessable
 
@@ -80,9 +83,14 @@ async def update_indicator(
     async with session.begin():
         indicator = await get_indicator(session, code)
         changes = request.model_dump(exclude_unset=True)
-        for field in ("name", "desired_direction", "no_change_tolerance"):
-            if field in changes and changes[field] is None:
-                raise Unprocessable(f"'{field}' cannot be null.", field=field)
+        # PATCH may omit a field the table requires, never null it: the table says which.
+        columns = Indicator.__table__.c
+        for field, value in changes.items():
+            if value is None and not columns[field].nullable:
+                raise Unprocessable(
+                    f"'{field}' cannot be null.",
+                    errors=[{"field": field, "message": "cannot be null"}],
+                )
         for field, value in changes.items():
             setattr(indicator, field, value)
         indicator.updated_at = now
@@ -216,12 +224,14 @@ async def import_observations(
     session: AsyncSession,
     text: str,
     *,
-    organisation: str,
+    caller: Caller,
     areas: dict[str, Area],
+    writers: WriteAssignments,
     dry_run: bool,
     now: datetime,
 ) -> ImportReport:
     """All rows or none: any bad row refuses the whole file, naming every bad row."""
+    organisation = caller.organisation
     async with session.begin():
         indicators = {
             row.code: row
@@ -229,6 +239,11 @@ async def import_observations(
         }
         rules = {code: rules_of(indicator) for code, indicator in indicators.items()}
         parsed, problems = parse_observations_csv(text, rules, set(areas))
+        require_recorder(
+            caller,
+            ((r.line, r.observation.indicator_code, r.observation.area_code) for r in parsed),
+            writers,
+        )
         errors = [RowError(line=p.line, field=p.field, reason=p.reason) for p in problems]
         if errors and not dry_run:
             raise Unprocessable(

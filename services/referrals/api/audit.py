@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.referrals.api.deps import SettingsDep
+from services.referrals.api.deps import PageLimit, SettingsDep
 from services.referrals.schemas import AuditPage, AuditRead
 from services.referrals.service import reading
 from shared.app import SessionDep
@@ -21,12 +21,17 @@ async def list_audit_records(
     referral_id: Annotated[str | None, Query(max_length=36)] = None,
     organisation: Annotated[str | None, Query(max_length=100)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int | None, Query(ge=1)] = None,
+    limit: PageLimit = None,
 ) -> AuditPage:
-    """Who read which referral's personal fields, when and why (oldest first)."""
+    """Who read which referral's personal fields, when and why (oldest first).
+
+    With `audit:read`: the reads of referrals your organisation made, leads or coordinates,
+    and the reads your own staff made. The whole log needs `admin`.
+    """
     page_size = min(limit or settings.default_page_size, settings.max_page_size)
     rows, next_cursor = await reading.list_audit(
         session,
+        caller=caller,
         referral_id=referral_id,
         organisation=organisation,
         cursor=cursor,

@@ -12,6 +12,10 @@ from shared.clock import NowDep as NowDep
 from shared.etag import etag
 
 SettingsDep = SharedSettingsDep[Settings]
+# Out of bounds is a 422 naming `limit`, never a silent clamp; without it, a page of 50.
+PageLimit = Annotated[
+    int | None, Query(ge=1, le=200, description="Items per page: 1 to 200 (default 50).")
+]
 
 
 # `async def` although it never waits: FastAPI runs a plain `def` dependency in a worker

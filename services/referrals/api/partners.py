@@ -15,8 +15,9 @@ from services.referrals.schemas import (
     TaskCreate,
     TaskDecline,
     TaskRead,
+    TaskWithdraw,
 )
-from services.referrals.service import partners, reading
+from services.referrals.service import disclosure, partners, reading
 from shared.app import SessionDep
 from shared.auth import Caller, require_scope
 
@@ -33,8 +34,17 @@ TASK_PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
+ASSIGN_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    **PROBLEMS,
+    403: {"description": "Only the lead organisation or the locality hub assigns or withdraws"},
+}
+
+
 @router.post(
-    "/tasks", status_code=status.HTTP_201_CREATED, response_model=TaskRead, responses=PROBLEMS
+    "/tasks",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TaskRead,
+    responses=ASSIGN_PROBLEMS,
 )
 async def assign_task(
     referral_id: str,
@@ -45,7 +55,10 @@ async def assign_task(
     caller: Writer,
     if_match: IfMatch = None,
 ) -> TaskRead:
-    """Assign a task to a partner organisation (it can then see the referral)."""
+    """Assign a task to a partner organisation, for a purpose and on a lawful basis.
+
+    The partner can then see the referral, so only the lead or the hub may do this.
+    """
     referral, task = await partners.assign_task(
         session, caller=caller, referral_id=referral_id, if_match=if_match, request=body, now=now
     )
@@ -131,6 +144,31 @@ async def complete_task(
 ) -> TaskRead:
     """Complete an accepted task with a structured outcome."""
     referral, task = await partners.complete_task(
+        session,
+        caller=caller,
+        referral_id=referral_id,
+        task_id=task_id,
+        if_match=if_match,
+        request=body,
+        now=now,
+    )
+    set_etag(response, referral)
+    return TaskRead.model_validate(task)
+
+
+@router.post("/tasks/{task_id}/withdraw", response_model=TaskRead, responses=ASSIGN_PROBLEMS)
+async def withdraw_task(
+    referral_id: str,
+    task_id: str,
+    body: TaskWithdraw,
+    response: Response,
+    session: SessionDep,
+    now: NowDep,
+    caller: Writer,
+    if_match: IfMatch = None,
+) -> TaskRead:
+    """Take back an assigned or accepted task (lead or hub); the partner's access ends."""
+    referral, task = await disclosure.withdraw_task(
         session,
         caller=caller,
         referral_id=referral_id,

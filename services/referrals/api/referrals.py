@@ -7,7 +7,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from services.referrals import shapes
-from services.referrals.api.deps import NowDep, PurposeDep, SettingsDep, set_etag
+from services.referrals.api.deps import NowDep, PageLimit, PurposeDep, SettingsDep, set_etag
 from services.referrals.domain import ReferralFilters, ReferralStatus, Track
 from services.referrals.schemas import (
     OverdueCheckResult,
@@ -84,7 +84,7 @@ async def list_referrals(
     received_from: datetime | None = None,
     received_to: datetime | None = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int | None, Query(ge=1)] = None,
+    limit: PageLimit = None,
 ) -> ReferralPage:
     """List the referrals your organisation may see, newest first (no personal fields)."""
     filters = ReferralFilters(

@@ -79,6 +79,7 @@ class TaskStatus(StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
 
 
 class ClockName(StrEnum):

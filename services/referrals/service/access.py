@@ -11,7 +11,7 @@ from services.referrals.domain.lifecycle import Action, IllegalTransition, next_
 from services.referrals.domain.sharing import may_access
 from services.referrals.models import AuditRecord, HistoryEntry, Referral
 from shared.auth import Caller
-from shared.etag import check_if_match
+from shared.etag import check_if_match, claim_version, parse_if_match
 from shared.problems import Conflict, NotFound
 
 SYSTEM_SUBJECT = "system:referrals"
@@ -32,9 +32,16 @@ async def load_visible(
 async def load_for_change(
     session: AsyncSession, referral_id: str, caller: Caller, if_match: str | None
 ) -> Referral:
-    """A visible referral whose current ETag the caller names in `If-Match`."""
+    """A visible referral whose current ETag the caller names in `If-Match`, already moved to
+    its next version: the check is a compare-and-set inside the write, so of concurrent changes
+    naming one ETag exactly one gets here and the others get 412 (nothing of theirs is written).
+    """
     referral = await load_visible(session, referral_id, caller, for_update=True)
-    check_if_match(if_match, referral.version)
+    check_if_match(if_match, referral.version)  # 428, or 412 naming the ETag just read
+    await claim_version(session, Referral, referral.id, parse_if_match(if_match))
+    # Read the row again under the write lock the claim holds: a change that committed between
+    # the first read and the claim (the overdue check, a partner's contact) is not overwritten.
+    await session.refresh(referral)
     return referral
 
 
@@ -61,7 +68,8 @@ def record_change(
     details: dict[str, Any] | None = None,
     new_version: bool = True,
 ) -> None:
-    """Keep the change in the referral's history and give the referral a new ETag."""
+    """Keep the change in the referral's history; `new_version` marks a change a caller made
+    with If-Match, whose new ETag `load_for_change` has already claimed."""
     session.add(
         HistoryEntry(
             referral_id=referral.id,
@@ -75,7 +83,6 @@ def record_change(
         )
     )
     if new_version:
-        referral.version += 1
         referral.updated_at = now
 
 

@@ -23,7 +23,7 @@ from services.referrals.models import (
 )
 from services.referrals.schemas import ReferralCreate
 from services.referrals.service import references
-from services.referrals.service.access import record_change
+from services.referrals.service.access import audit_read, record_change
 from services.referrals.service.reading import RepeatDemand
 from shared.auth import Caller
 from shared.localities import load_localities
@@ -65,7 +65,7 @@ async def create_referral(
     try:
         async with session.begin():
             if idempotency_key:
-                replay = await _replay(session, caller, idempotency_key, fingerprint)
+                replay = await _replay(session, caller, idempotency_key, fingerprint, now)
                 if replay:
                     return replay
             referral, repeats = await _new_referral(
@@ -88,7 +88,7 @@ async def create_referral(
         # A concurrent request with the same key committed first: answer as it did.
         if idempotency_key:
             async with session.begin():
-                replay = await _replay(session, caller, idempotency_key, fingerprint)
+                replay = await _replay(session, caller, idempotency_key, fingerprint, now)
             if replay:
                 return replay
         raise
@@ -122,7 +122,7 @@ def _validated(settings: Settings, request: ReferralCreate) -> list[str]:
 
 
 async def _replay(
-    session: AsyncSession, caller: Caller, key: str, fingerprint: str
+    session: AsyncSession, caller: Caller, key: str, fingerprint: str, now: datetime
 ) -> IntakeOutcome | None:
     record = await repository.idempotency_record(session, caller.organisation, key)
     if record is None:
@@ -132,6 +132,8 @@ async def _replay(
             "This Idempotency-Key was used with a different request body.",
             errors=[{"field": "Idempotency-Key", "message": "reuse a key only for retries"}],
         )
+    # The replayed answer is the full referral, personal fields included: a read like any other.
+    audit_read(session, record.referral_id, caller, "replay_intake", "idempotent_replay", now)
     return IntakeOutcome(record.referral_id, replayed_body=record.response_body)
 
 

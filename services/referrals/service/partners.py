@@ -17,6 +17,7 @@ from services.referrals.schemas import (
     TaskDecline,
 )
 from services.referrals.service.access import load_for_change, move, record_change
+from services.referrals.service.disclosure import require_task_decider, task_access_after_ending
 from shared.auth import Caller
 from shared.outbox import add_event
 from shared.problems import Conflict, Forbidden, NotFound, Unprocessable
@@ -45,6 +46,8 @@ async def assign_task(
         if referral.status == ReferralStatus.RECEIVED:
             raise Conflict("Triage the referral before assigning tasks.", status_now="received")
         _require_open(referral, "assign a task")
+        require_task_decider(referral, caller)
+        _require_due_after_receipt(referral, request.due_at)
         task = PartnerTask(
             id=str(uuid.uuid4()),
             referral_id=referral.id,
@@ -55,6 +58,9 @@ async def assign_task(
             assigned_at=now,
             assigned_by_subject=caller.subject,
             assigned_by_organisation=caller.organisation,
+            purpose=request.purpose,
+            lawful_basis=request.lawful_basis.value,
+            sharing_agreement_ref=request.sharing_agreement_ref,
         )
         repository.add(session, task)
         record_change(
@@ -63,10 +69,25 @@ async def assign_task(
             caller,
             "task_assigned",
             now,
-            details={"task_id": task.id, "organisation": task.organisation},
+            details={
+                "task_id": task.id,
+                "organisation": task.organisation,
+                "purpose": task.purpose,
+                "lawful_basis": task.lawful_basis,
+            },
         )
         add_event(session, OutboxEvent, events.task_assigned(referral, task, caller.organisation))
     return referral, task
+
+
+def _require_due_after_receipt(referral: Referral, due_at: datetime | None) -> None:
+    """A task cannot fall due before the referral that asks for it was received."""
+    if due_at is not None and due_at < referral.received_at:
+        received = referral.received_at.isoformat()
+        raise Unprocessable(
+            f"The task would be due before the referral was received ({received}).",
+            errors=[{"field": "due_at", "message": f"must not be before {received}"}],
+        )
 
 
 async def _load_task_for_holder(
@@ -147,7 +168,8 @@ async def decline_task(
         task.status = TaskStatus.DECLINED.value
         task.declined_at = now
         task.decline_reason = request.reason
-        record_change(session, referral, caller, "task_declined", now, details={"task_id": task.id})
+        details = await task_access_after_ending(session, referral, task)
+        record_change(session, referral, caller, "task_declined", now, details=details)
     return referral, task
 
 

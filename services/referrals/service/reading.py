@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.referrals import repository
 from services.referrals.config import Settings
 from services.referrals.domain import ReferralFilters, as_utc
+from services.referrals.domain.disclosure import audit_is_system_wide
 from services.referrals.models import (
     AuditRecord,
     CaseNote,
@@ -149,12 +150,14 @@ async def list_referrals(
 async def list_audit(
     session: AsyncSession,
     *,
+    caller: Caller,
     referral_id: str | None,
     organisation: str | None,
     cursor: str | None,
     limit: int,
 ) -> tuple[Sequence[AuditRecord], str | None]:
-    """The audit log, oldest first; only auditors reach this."""
+    """The caller's part of the audit log, oldest first (all of it for `admin`)."""
+    scoped_to = None if audit_is_system_wide(caller.scopes) else caller.organisation
     after_seq = decode_sequence_cursor(cursor)
     async with session.begin():
         rows = await repository.audit_records(
@@ -163,6 +166,7 @@ async def list_audit(
             organisation=organisation,
             after_seq=after_seq,
             limit=limit + 1,
+            scoped_to=scoped_to,
         )
     page = rows[:limit]
     return page, encode_cursor(page[-1].seq) if len(rows) > limit else None

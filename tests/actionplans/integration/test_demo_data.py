@@ -37,7 +37,10 @@ async def test_demo_loads_seed_plans_for_north_ormesby_and_newport(
     actionplans.headers.update(mint.headers("DEMO-HUB", ALL_SCOPES))
     blocking = BlockingClient(actionplans, asyncio.get_running_loop())
 
-    await asyncio.to_thread(demo_actionplans.load, blocking)  # type: ignore[arg-type]
+    def act_as(organisation: str) -> dict[str, str]:
+        return mint.headers(organisation, ALL_SCOPES)
+
+    await asyncio.to_thread(demo_actionplans.load, blocking, act_as)  # type: ignore[arg-type]
 
     summaries = {
         code: (await actionplans.get(f"/api/v1/localities/{code}/action-plans")).json()["items"]

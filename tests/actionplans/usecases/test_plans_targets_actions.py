@@ -51,11 +51,23 @@ async def outbox_types(sessions: Sessions) -> list[str]:
 async def test_a_plan_is_created_with_its_event_and_the_creator_in_the_working_group(
     sessions: Sessions, settings: Settings
 ) -> None:
-    plan = await new_plan(sessions, settings, by=HOUSING)
+    plan = await new_plan(sessions, settings, by="NP-HUB")  # the hub names police as lead
 
     assert plan.lead_organisation == POLICE
-    assert plan.member_organisations == [COUNCIL, HOUSING]
+    assert plan.member_organisations == [COUNCIL, "NP-HUB"]
     assert await outbox_types(sessions) == ["actionplans.plan.created.v1"]
+
+
+async def test_only_the_lead_or_the_hub_may_name_a_plan_s_lead(
+    sessions: Sessions, settings: Settings
+) -> None:
+    with pytest.raises(Forbidden):
+        await new_plan(sessions, settings, by=HOUSING)  # naming police as lead
+    with pytest.raises(Forbidden):
+        await new_plan(sessions, settings, by=COUNCIL)  # even a would-be member
+    assert await outbox_types(sessions) == []
+    assert (await new_plan(sessions, settings, by="NP-HUB")).lead_organisation == POLICE
+    assert (await new_plan(sessions, settings, by=POLICE)).lead_organisation == POLICE
 
 
 async def test_an_unknown_locality_is_refused_before_anything_is_stored(

@@ -138,3 +138,17 @@ def production_settings_on_sqlite(data_dir: Path, password: Path):  # type: igno
     return settings.model_copy(
         update={"database_url": f"sqlite:///{data_dir / 'gateway.sqlite3'}", "database_host": None}
     )
+
+
+def test_clients_need_an_organisation_code_and_at_least_one_scope(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for org in ("cleveland police", "Cleveland-Police", "_POLICE", "P"):
+        create = ["clients", "create", "--name", "X", "--org", org, "--scopes", "metrics:read"]
+        assert main(create) == 1, org
+        assert "is not an organisation code" in capsys.readouterr().err
+        assert main(["token", "mint", "--org", org, "--scopes", "metrics:read"]) == 1, org
+    empty = ["clients", "create", "--name", "X", "--org", "CLEVELAND-POLICE", "--scopes", " "]
+    assert main(empty) == 1
+    assert "at least one scope" in capsys.readouterr().err
+    assert main(["token", "mint", "--org", "DEMO-HUB", "--scopes", ""]) == 1

@@ -29,7 +29,10 @@ def test_demo_metrics_load_through_the_gateway_and_the_scorecard_reads_as_the_re
     token = system.mint_token("DEMO-HUB", ALL_SCOPES)
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=system.gateway_url, headers=headers, timeout=30) as client:
-        demo_metrics.load(client)
+        demo_metrics.load(
+            client,
+            lambda org: {"Authorization": f"Bearer {system.mint_token(org, ALL_SCOPES)}"},
+        )
         exported = client.get("/api/v1/localities/NP/scorecard", headers={"Accept": "text/csv"})
         areas = client.get("/api/v1/areas/MBRO").json()
 

@@ -26,7 +26,7 @@ async def test_analysis_uses_sample_sizes_and_an_action_plan_target_and_publishe
     metrics: AsyncClient, mint: TokenMinter, kafka: str
 ) -> None:
     code = "safe_" + uuid.uuid4().hex[:8]  # the metrics topics are shared by every test
-    writer = mint.headers("MBC", "metrics:read metrics:write")
+    writer = mint.headers("MIDDLESBROUGH-COUNCIL", "metrics:read metrics:write")
     definition = {
         "code": code,
         "name": "Feeling safe during the day",

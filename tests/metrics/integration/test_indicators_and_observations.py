@@ -40,8 +40,8 @@ def observation(value: float, **overrides: object) -> dict[str, object]:
 async def test_indicators_are_defined_listed_changed_and_deleted_with_scopes(
     metrics: AsyncClient, mint: TokenMinter
 ) -> None:
-    writer = mint.headers("MBC", "metrics:read metrics:write")
-    reader = mint.headers("MBC", "metrics:read")
+    writer = mint.headers("MIDDLESBROUGH-COUNCIL", "metrics:read metrics:write")
+    reader = mint.headers("MIDDLESBROUGH-COUNCIL", "metrics:read")
 
     refused = await metrics.post("/api/v1/indicators", json=SURVEY, headers=reader)
     created = await metrics.post("/api/v1/indicators", json=SURVEY, headers=writer)
@@ -83,7 +83,7 @@ async def test_indicators_are_defined_listed_changed_and_deleted_with_scopes(
 async def test_a_revision_keeps_the_earlier_value_which_as_of_still_returns(
     metrics: AsyncClient, mint: TokenMinter
 ) -> None:
-    writer = mint.headers("MBC", "metrics:read metrics:write")
+    writer = mint.headers("MIDDLESBROUGH-COUNCIL", "metrics:read metrics:write")
     await metrics.post("/api/v1/indicators", json=SURVEY, headers=writer)
 
     first = await metrics.post("/api/v1/observations", json=observation(30.0), headers=writer)
@@ -126,7 +126,7 @@ async def test_a_revision_keeps_the_earlier_value_which_as_of_still_returns(
 async def test_an_observation_that_breaks_a_rule_is_refused_naming_the_field(
     metrics: AsyncClient, mint: TokenMinter
 ) -> None:
-    writer = mint.headers("MBC", "metrics:read metrics:write")
+    writer = mint.headers("MIDDLESBROUGH-COUNCIL", "metrics:read metrics:write")
     await metrics.post("/api/v1/indicators", json=QUARTERLY, headers=writer)
     cases = {
         "period_end": {"period_start": "2020-04-01", "period_end": "2020-05-31"},
@@ -148,7 +148,7 @@ async def test_an_observation_that_breaks_a_rule_is_refused_naming_the_field(
 async def test_csv_import_reports_every_bad_row_and_writes_nothing_unless_all_are_good(
     metrics: AsyncClient, mint: TokenMinter
 ) -> None:
-    writer = mint.headers("MBC", "metrics:read metrics:write")
+    writer = mint.headers("MIDDLESBROUGH-COUNCIL", "metrics:read metrics:write")
     await metrics.post("/api/v1/indicators", json=QUARTERLY, headers=writer)
     header = "indicator_code,area_code,period_start,period_end,value\n"
     good = (
@@ -193,7 +193,9 @@ async def test_a_cursor_this_service_did_not_issue_is_a_400_naming_it(
     metrics: AsyncClient, mint: TokenMinter, path: str
 ) -> None:
     response = await metrics.get(
-        path, params={"cursor": "feel_safe_day"}, headers=mint.headers("MBC", "metrics:read")
+        path,
+        params={"cursor": "feel_safe_day"},
+        headers=mint.headers("MIDDLESBROUGH-COUNCIL", "metrics:read"),
     )
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"

@@ -27,7 +27,7 @@ def rows_by_code(scorecard: dict) -> dict[str, dict]:
 def test_seed_scorecard_reproduces_the_reported_survey_and_incident_trends(
     metrics_settings: Settings, mint: TokenMinter
 ) -> None:
-    headers = mint.headers("MBRO", "metrics:read metrics:write")
+    headers = mint.headers("MIDDLESBROUGH-COUNCIL", "metrics:read metrics:write")
     with TestClient(create_app(metrics_settings), headers=headers) as client:
         demo_metrics.load(client)
         newport = rows_by_code(client.get("/api/v1/localities/NP/scorecard").json())

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from services.referrals.models import OutboxEvent
-from tests.referrals.workflow import Hub
+from tests.referrals.workflow import TASK_BASIS, Hub
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +77,9 @@ async def test_accepting_a_task_is_the_first_partner_contact_and_stops_the_clock
     for referral_id in (contacted, ignored):
         await hub.triage(referral_id, "multi_agency", lead_organisation="NO-HUB")
     task = await hub.act(
-        contacted, "tasks", {"organisation": "THIRTEEN-HOUSING", "description": "Visit"}
+        contacted,
+        "tasks",
+        {"organisation": "THIRTEEN-HOUSING", "description": "Visit", **TASK_BASIS},
     )
     hub.now += timedelta(days=1)
     accepted = await hub.act(contacted, f"tasks/{task.json()['id']}/accept", org="THIRTEEN-HOUSING")

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from tests.event_waits import event_matching, wait_for_events
-from tests.referrals.workflow import Hub
+from tests.referrals.workflow import TASK_BASIS, Hub
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +44,11 @@ async def test_a_referral_lifecycle_publishes_every_event_once_and_nothing_perso
     await hub.client.post("/api/v1/referrals/overdue-checks", headers=hub.as_("NO-HUB"))
     await hub.client.post("/api/v1/referrals/overdue-checks", headers=hub.as_("NO-HUB"))
     task = (
-        await hub.act(referral_id, "tasks", {"organisation": "AGE-UK", "description": PERSONAL[6]})
+        await hub.act(
+            referral_id,
+            "tasks",
+            {"organisation": "AGE-UK", "description": PERSONAL[6], **TASK_BASIS},
+        )
     ).json()
     await hub.act(referral_id, f"tasks/{task['id']}/accept", org="AGE-UK")
     await hub.act(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.referrals.workflow import Hub
+from tests.referrals.workflow import TASK_BASIS, Hub
 
 pytestmark = pytest.mark.integration
 
@@ -23,6 +23,7 @@ async def assign(hub: Hub, referral_id: str, organisation: str = WARDENS) -> dic
             "organisation": organisation,
             "description": "Patrol the alley at night",
             "due_at": "2026-06-05T16:00:00Z",
+            **TASK_BASIS,
         },
     )
     assert response.status_code == 201, response.text
@@ -68,11 +69,16 @@ async def test_a_partner_declines_with_a_reason(hub: Hub) -> None:
     )
     assert declined.json()["status"] == "declined"
     assert declined.json()["decline_reason"] == "Not our patch"
-    # A declined task cannot then be completed.
+    # A declined task cannot then be completed: declining ended the partner's access too.
+    etag = await hub.etag(referral_id)
     late = await hub.act(
-        referral_id, f"tasks/{task['id']}/complete", {"outcome_code": "resolved"}, org=WARDENS
+        referral_id,
+        f"tasks/{task['id']}/complete",
+        {"outcome_code": "resolved"},
+        org=WARDENS,
+        if_match=etag,
     )
-    assert late.status_code == 409
+    assert late.status_code == 404
 
 
 async def test_an_unsuccessful_task_outcome_needs_a_note(sqlite_hub: Hub) -> None:
@@ -92,7 +98,7 @@ async def test_an_unsuccessful_task_outcome_needs_a_note(sqlite_hub: Hub) -> Non
 async def test_tasks_wait_for_triage(sqlite_hub: Hub) -> None:
     referral_id = (await sqlite_hub.create())["id"]
     response = await sqlite_hub.act(
-        referral_id, "tasks", {"organisation": WARDENS, "description": "Patrol"}
+        referral_id, "tasks", {"organisation": WARDENS, "description": "Patrol", **TASK_BASIS}
     )
     assert response.status_code == 409
 

@@ -32,7 +32,12 @@ async def assign(desk: Desk, referral_id: str, organisation: str) -> str:
             caller=caller("NO-HUB"),
             referral_id=referral_id,
             if_match=await desk.etag_of(referral_id),
-            request=TaskCreate(organisation=organisation, description="Visit the resident"),
+            request=TaskCreate(
+                organisation=organisation,
+                description="Visit the resident",
+                purpose="Visit and report back",
+                lawful_basis=LawfulBasis.PUBLIC_TASK,
+            ),
             now=desk.now,
         )
     return task.id
