@@ -73,11 +73,14 @@ def database_answers(engine: AsyncEngine) -> Check:
 
 def migrations_at_head(engine: AsyncEngine, migrations_dir: Path) -> Check:
     """The database's alembic revision is the newest the code knows."""
+    # Read the scripts here, not inside the timed check: the first read imports every
+    # migration module, which on a loaded machine can outlast the check's time limit.
+    head = head_revision(migrations_dir)
 
     async def check() -> bool:
         async with engine.connect() as connection:
             current = await connection.execute(text("SELECT version_num FROM alembic_version"))
-            return {row[0] for row in current} == {head_revision(migrations_dir)}
+            return {row[0] for row in current} == {head}
 
     return check
 
