@@ -122,3 +122,22 @@ def referral_overdue(referral: Referral, detected_at: datetime) -> EventEnvelope
         lead_organisation=referral.lead_organisation,
     )
     return _event(referral, contract.REFERRAL_OVERDUE_V1, payload)
+
+
+def referral_state_announced(
+    referral: Referral, within_due: bool | None, announced_at: datetime
+) -> EventEnvelope:
+    payload = contract.ReferralStateAnnouncedV1(
+        **_common(referral, referral.coordinating_organisation or referral.created_by_organisation),
+        status=referral.status,
+        channel=referral.channel,
+        category_codes=list(referral.category_codes),
+        received_at=as_utc(referral.received_at),
+        track=referral.track,
+        triaged_at=_maybe_utc(referral.triaged_at),
+        resolved_at=_maybe_utc(referral.resolved_at),
+        within_due=within_due,
+        overdue_at=_maybe_utc(referral.overdue_notified_at),
+        announced_at=as_utc(announced_at),
+    )
+    return _event(referral, contract.REFERRAL_STATE_ANNOUNCED_V1, payload)

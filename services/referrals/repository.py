@@ -174,6 +174,25 @@ async def list_visible(
     return (await session.scalars(query)).all()
 
 
+async def referrals_after(
+    session: AsyncSession,
+    *,
+    after_id: str | None,
+    limit: int,
+    received_since: datetime | None,
+    locality_code: str | None,
+) -> Sequence[Referral]:
+    """A page of referrals in id order (keyset), without the personal fields."""
+    query = select(Referral).options(*LIST_DEFERRED).order_by(Referral.id).limit(limit)
+    if after_id is not None:
+        query = query.where(Referral.id > after_id)
+    if received_since is not None:
+        query = query.where(Referral.received_at >= received_since)
+    if locality_code is not None:
+        query = query.where(Referral.locality_code == locality_code)
+    return (await session.scalars(query)).all()
+
+
 async def earlier_referrals_for(
     session: AsyncSession,
     *,

@@ -21,6 +21,7 @@ REFERRAL_RESOLVED_V1 = "referrals.referral.resolved.v1"
 REFERRAL_CLOSED_V1 = "referrals.referral.closed.v1"
 REFERRAL_REOPENED_V1 = "referrals.referral.reopened.v1"
 REFERRAL_OVERDUE_V1 = "referrals.referral.overdue.v1"
+REFERRAL_STATE_ANNOUNCED_V1 = "referrals.referral.state_announced.v1"
 
 # Track codes used in REFERRAL_TRIAGED_V1.track
 TRACKS = ("see_and_solve", "multi_agency", "signpost", "no_further_action", "escalate_statutory")
@@ -103,3 +104,24 @@ class ReferralOverdueV1(ReferralEvent):
     due_at: datetime
     detected_at: datetime
     lead_organisation: str | None = None
+
+
+class ReferralStateAnnouncedV1(ReferralEvent):
+    """The referral's whole current state, re-announced by an operator's command.
+
+    Consumers that derive facts from the other events replace theirs with this state: it is how
+    a read model is rebuilt when the events themselves are gone (outbox retention passed, the
+    broker lost them, a consumer's database was restored from an old backup). Announced after
+    everything the referral emitted before, on the same key, so later events apply on top.
+    """
+
+    status: str
+    channel: str
+    category_codes: list[str] = []
+    received_at: datetime
+    track: str | None = None
+    triaged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    within_due: bool | None = None
+    overdue_at: datetime | None = None  # when the service found its clock overdue, if it did
+    announced_at: datetime

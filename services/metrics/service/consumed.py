@@ -113,6 +113,31 @@ async def on_referral_overdue(session: AsyncSession, envelope: EventEnvelope) ->
     await _derived_changed(session, payload.locality_code, ("overdue_referrals",))
 
 
+ALL_REFERRAL_INDICATORS = (
+    "referrals_received",
+    *TRIAGE_INDICATORS,
+    *RESOLUTION_INDICATORS,
+    "overdue_referrals",
+)
+
+
+async def on_referral_state_announced(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """Replace the referral's fact with the state its owner announced (a rebuild)."""
+    payload = referrals.ReferralStateAnnouncedV1.model_validate(envelope.data)
+    fact = await _referral_fact(session, payload, payload.received_at)
+    received_at = utc(payload.received_at)
+    fact.channel, fact.received_at, fact.track = payload.channel, received_at, payload.track
+    fact.triaged_at = utc(payload.triaged_at) if payload.triaged_at else None
+    if payload.resolved_at is None:
+        fact.resolved_at, fact.resolution_days, fact.within_due = None, None, None
+    else:
+        fact.resolved_at = utc(payload.resolved_at)
+        fact.resolution_days = max((fact.resolved_at - received_at).total_seconds(), 0) / 86400
+        fact.within_due = payload.within_due
+    fact.overdue_at = utc(payload.overdue_at) if payload.overdue_at else None
+    await _derived_changed(session, payload.locality_code, ALL_REFERRAL_INDICATORS)
+
+
 async def _action_fact(
     session: AsyncSession, payload: plans.ActionEvent, status: str, at: datetime
 ) -> ActionFact:
@@ -190,6 +215,7 @@ HANDLERS: dict[str, EventHandler] = {
     referrals.REFERRAL_RESOLVED_V1: on_referral_resolved,
     referrals.REFERRAL_REOPENED_V1: on_referral_reopened,
     referrals.REFERRAL_OVERDUE_V1: on_referral_overdue,
+    referrals.REFERRAL_STATE_ANNOUNCED_V1: on_referral_state_announced,
     plans.ACTION_CREATED_V1: on_action_created,
     plans.ACTION_STATUS_CHANGED_V1: on_action_status_changed,
     plans.ACTION_OVERDUE_V1: on_action_overdue,
