@@ -21,6 +21,7 @@ from services.metrics.analysis_schemas import (
 )
 from services.metrics.api.observations import AreasDep, Reader, as_utc
 from services.metrics.domain import Granularity, period_label
+from services.metrics.domain.formatting import plain_decimal
 from services.metrics.schemas import (
     ReferralCount,
     ReferralCounts,
@@ -139,7 +140,7 @@ def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return plain_decimal(value)  # every digit, never 5.80897e-07
     return str(value)
 
 
