@@ -57,11 +57,19 @@ def newport_facts() -> list[object]:
         )
     facts.append(
         Target(
-            target_id="report-target-dark", version=1, plan_id="report-plan", indicator_code="feel_safe_dark",
-            area_code="NP", baseline_value=9.68, baseline_period="Wave 1 (Sep 2020)",
-            baseline_on=date(2020, 9, 30), target_value=60.0, target_date=date(2022, 3, 31),
-            amber_tolerance=5.0, set_at=datetime(2020, 10, 1, tzinfo=UTC),
-        )  # fmt: skip
+            target_id="report-target-dark",
+            version=1,
+            plan_id="report-plan",
+            indicator_code="feel_safe_dark",
+            area_code="NP",
+            baseline_value=9.68,
+            baseline_period="Wave 1 (Sep 2020)",
+            baseline_on=date(2020, 9, 30),
+            target_value=60.0,
+            target_date=date(2022, 3, 31),
+            amber_tolerance=5.0,
+            set_at=datetime(2020, 10, 1, tzinfo=UTC),
+        )
     )
     return facts
 
@@ -73,18 +81,23 @@ def test_reports_show_charts_tables_referral_flow_and_render_as_pdf(
     app = create_app(metrics_settings)
     with TestClient(app, headers=headers) as client:
         demo_metrics.load(client)
-        client.post("/api/v1/observations/import", content=SURVEY_WITH_SAMPLES,
-                    headers={"Content-Type": "text/csv"}).raise_for_status()  # fmt: skip
+        client.post(
+            "/api/v1/observations/import",
+            content=SURVEY_WITH_SAMPLES,
+            headers={"Content-Type": "text/csv"},
+        ).raise_for_status()
 
         async def store() -> None:
             async with app.state.runtime.sessions() as session, session.begin():
                 session.add_all(newport_facts())
 
         client.portal.call(store)  # type: ignore[union-attr]
-        page = client.get("/api/v1/localities/NP/report", params=PERIOD,
-                          headers={"Accept": "text/html"})  # fmt: skip
-        authority = client.get("/api/v1/authorities/MBRO/report",
-                               params={**PERIOD, "format": "pdf"})  # fmt: skip
+        page = client.get(
+            "/api/v1/localities/NP/report", params=PERIOD, headers={"Accept": "text/html"}
+        )
+        authority = client.get(
+            "/api/v1/authorities/MBRO/report", params={**PERIOD, "format": "pdf"}
+        )
         unknown = client.get("/api/v1/localities/ZZ/report")
 
     assert page.status_code == 200, page.text
@@ -137,8 +150,11 @@ def test_authority_report_html_shows_survey_confidence_intervals_and_locality_fl
     app = create_app(metrics_settings)
     with TestClient(app, headers=headers) as client:
         demo_metrics.define_indicators(client, {})
-        client.post("/api/v1/observations/import", content=SURVEY_WITH_SAMPLES,
-                    headers={"Content-Type": "text/csv"}).raise_for_status()  # fmt: skip
+        client.post(
+            "/api/v1/observations/import",
+            content=SURVEY_WITH_SAMPLES,
+            headers={"Content-Type": "text/csv"},
+        ).raise_for_status()
         page = client.get("/api/v1/authorities/MBRO/report", params=PERIOD)
 
     assert page.status_code == 200, page.text

@@ -27,16 +27,41 @@ def write_test_areas(directory: Path) -> tuple[Path, Path]:
     """One authority (Reportshire) of two localities; a third belongs to no authority here."""
     gss = "E06000999"
     localities = directory / "localities.json"
-    localities.write_text(json.dumps({"localities": [
-        {"code": NORTH, "name": "Report North", "authority": "Reportshire", "authority_gss_code": gss},
-        {"code": SOUTH, "name": "Report South", "authority": "Reportshire", "authority_gss_code": gss},
-        {"code": "RPX", "name": "Elsewhere", "authority": "Other", "authority_gss_code": None},
-    ]}))  # fmt: skip
+    localities.write_text(
+        json.dumps(
+            {
+                "localities": [
+                    {
+                        "code": NORTH,
+                        "name": "Report North",
+                        "authority": "Reportshire",
+                        "authority_gss_code": gss,
+                    },
+                    {
+                        "code": SOUTH,
+                        "name": "Report South",
+                        "authority": "Reportshire",
+                        "authority_gss_code": gss,
+                    },
+                    {
+                        "code": "RPX",
+                        "name": "Elsewhere",
+                        "authority": "Other",
+                        "authority_gss_code": None,
+                    },
+                ]
+            }
+        )
+    )
     areas = directory / "areas.json"
-    areas.write_text(json.dumps({
-        "authorities": [{"code": AUTHORITY, "name": "Reportshire", "gss_code": gss}],
-        "localities": {},
-    }))  # fmt: skip
+    areas.write_text(
+        json.dumps(
+            {
+                "authorities": [{"code": AUTHORITY, "name": "Reportshire", "gss_code": gss}],
+                "localities": {},
+            }
+        )
+    )
     return localities, areas
 
 
@@ -94,18 +119,30 @@ MONDAY = datetime(2026, 3, 2, 9, tzinfo=UTC)
 def first_weeks_facts() -> list[ReferralFact]:
     """North: 7 see-and-solve (5 within the day) and 3 multi-agency; South: 2 and 2."""
     north = [
-        fact(i, NORTH, MONDAY + timedelta(days=i), channel="phone" if i < 6 else "email",
-             track="see_and_solve" if i < 7 else "multi_agency",
-             resolution_days=0.25 if i < 5 else (3.0 if i < 7 else None),
-             within_due=(i < 5) if i < 7 else None, overdue=i == 9)
+        fact(
+            i,
+            NORTH,
+            MONDAY + timedelta(days=i),
+            channel="phone" if i < 6 else "email",
+            track="see_and_solve" if i < 7 else "multi_agency",
+            resolution_days=0.25 if i < 5 else (3.0 if i < 7 else None),
+            within_due=(i < 5) if i < 7 else None,
+            overdue=i == 9,
+        )
         for i in range(10)
-    ]  # fmt: skip
+    ]
     south = [
-        fact(i, SOUTH, MONDAY + timedelta(days=i), channel="walk_in",
-             track="see_and_solve" if i < 2 else "multi_agency",
-             resolution_days=1.5 if i < 2 else None, within_due=False if i < 2 else None)
+        fact(
+            i,
+            SOUTH,
+            MONDAY + timedelta(days=i),
+            channel="walk_in",
+            track="see_and_solve" if i < 2 else "multi_agency",
+            resolution_days=1.5 if i < 2 else None,
+            within_due=False if i < 2 else None,
+        )
         for i in range(4)
-    ]  # fmt: skip
+    ]
     later = [fact(99, NORTH, MONDAY + timedelta(days=120), track="see_and_solve")]
     return [*north, *south, *later]
 
@@ -118,8 +155,9 @@ async def test_authority_flow_is_the_sum_of_its_localities_for_the_period(
     headers = mint.headers("ANY", "metrics:read")
     period = {"from": "2026-03-02", "to": "2026-05-17"}  # the first 11 weeks
 
-    response = await client.get(f"/api/v1/areas/{AUTHORITY}/referral-flow", params=period,
-                                headers=headers)  # fmt: skip
+    response = await client.get(
+        f"/api/v1/areas/{AUTHORITY}/referral-flow", params=period, headers=headers
+    )
     assert response.status_code == 200, response.text
     flow = response.json()
     assert (flow["from"], flow["to"], flow["days"]) == ("2026-03-02", "2026-05-17", 77)
@@ -134,13 +172,18 @@ async def test_authority_flow_is_the_sum_of_its_localities_for_the_period(
     north = flow["localities"][0]
     assert (north["see_and_solve_share"], north["multi_agency_share"]) == (70.0, 30.0)
 
-    by_channel = await client.get(f"/api/v1/areas/{AUTHORITY}/referral-flow",
-                                  params={**period, "channel": "email"}, headers=headers)  # fmt: skip
+    by_channel = await client.get(
+        f"/api/v1/areas/{AUTHORITY}/referral-flow",
+        params={**period, "channel": "email"},
+        headers=headers,
+    )
     assert by_channel.json()["received"] == 4
 
-    known_then = await client.get(f"/api/v1/areas/{NORTH}/referral-flow",
-                                  params={**period, "as_of": "2026-03-05T00:00:00Z"},
-                                  headers=headers)  # fmt: skip
+    known_then = await client.get(
+        f"/api/v1/areas/{NORTH}/referral-flow",
+        params={**period, "as_of": "2026-03-05T00:00:00Z"},
+        headers=headers,
+    )
     assert known_then.json()["received"] == 3  # days 0, 1 and 2 only
 
 
@@ -149,17 +192,20 @@ async def test_unknown_channel_area_or_reversed_period_is_refused_with_a_problem
 ) -> None:
     _, client = app_and_client
     headers = mint.headers("ANY", "metrics:read")
-    unknown_channel = await client.get(f"/api/v1/areas/{NORTH}/referral-flow",
-                                       params={"channel": "pigeon"}, headers=headers)  # fmt: skip
+    unknown_channel = await client.get(
+        f"/api/v1/areas/{NORTH}/referral-flow", params={"channel": "pigeon"}, headers=headers
+    )
     assert unknown_channel.status_code == 422
     assert unknown_channel.headers["content-type"].startswith("application/problem+json")
     assert "pigeon" in unknown_channel.json()["detail"]
     unknown_area = await client.get("/api/v1/areas/NOPE/referral-flow", headers=headers)
     assert unknown_area.status_code == 404
     assert "NOPE" in unknown_area.json()["detail"]
-    reversed_period = await client.get(f"/api/v1/areas/{NORTH}/referral-flow",
-                                       params={"from": "2026-05-01", "to": "2026-03-01"},
-                                       headers=headers)  # fmt: skip
+    reversed_period = await client.get(
+        f"/api/v1/areas/{NORTH}/referral-flow",
+        params={"from": "2026-05-01", "to": "2026-03-01"},
+        headers=headers,
+    )
     assert reversed_period.status_code == 422
     not_an_authority = await client.get(f"/api/v1/authorities/{NORTH}/report", headers=headers)
     assert not_an_authority.status_code == 404
@@ -176,10 +222,14 @@ async def test_a_26_percent_rise_after_the_campaign_is_reported_with_its_signifi
 
     response = await client.get(
         f"/api/v1/areas/{AUTHORITY}/referral-flow/comparison",
-        params={"before_from": "2026-03-02", "before_to": "2026-05-17",
-                "after_from": "2026-05-18", "after_to": "2026-08-02"},
+        params={
+            "before_from": "2026-03-02",
+            "before_to": "2026-05-17",
+            "after_from": "2026-05-18",
+            "after_to": "2026-08-02",
+        },
         headers=mint.headers("ANY", "metrics:read"),
-    )  # fmt: skip
+    )
     assert response.status_code == 200, response.text
     result = response.json()
     assert (result["before"]["received"], result["after"]["received"]) == (100, 126)

@@ -6,6 +6,7 @@ import pytest
 
 from services.metrics.domain import chart, formatting, statistics, what_changed
 from services.metrics.domain.flow import ReferralFlow, combine
+from services.metrics.domain.what_changed import Movement
 from services.referrals.domain import Channel
 from shared.contracts.referrals import CHANNELS
 
@@ -93,7 +94,7 @@ def test_chart_maps_values_onto_the_plot_with_higher_values_drawn_higher() -> No
     assert drawn.target_path is None and drawn.green_band is None
 
 
-def test_chart_draws_the_target_trajectory_with_green_above_and_amber_below_when_up_is_good() -> None:
+def test_chart_draws_the_trajectory_green_above_and_amber_below_when_up_is_good() -> None:
     points = [chart.ChartPoint(date(2021, 3, 31), "Q4", 40.0)]
     target = chart.TargetLine(
         ((date(2020, 9, 30), 30.0), (date(2022, 3, 31), 60.0)), 5.0, higher_is_better=True
@@ -107,15 +108,16 @@ def test_chart_draws_the_target_trajectory_with_green_above_and_amber_below_when
     assert max(amber_ys) < drawn.plot_bottom
 
 
-def movement(code: str, previous: float, latest: float, **extra: str | None) -> what_changed.Movement:
+def movement(code: str, previous: float, latest: float, **extra: str | None) -> Movement:
     values: dict[str, str | None] = {
         "status_since_previous": "no_clear_change",
         "rag_before": None,
         "rag_now": None,
     }
     values.update(extra)
-    return what_changed.Movement(code, code.replace("_", " ").capitalize(), "percent",
-                                 previous, latest, **values)  # type: ignore[arg-type]  # fmt: skip
+    return Movement(
+        code, code.replace("_", " ").capitalize(), "percent", previous, latest, **values
+    )  # type: ignore[arg-type]
 
 
 def test_what_changed_puts_targets_turning_red_first_then_largest_movements() -> None:
@@ -134,8 +136,9 @@ def test_what_changed_puts_targets_turning_red_first_then_largest_movements() ->
 
 
 def test_an_authority_flow_is_the_sum_of_its_localities_and_its_median_is_recomputed() -> None:
-    north = ReferralFlow("DNN", {"phone": 3}, {"see_and_solve": 2, "multi_agency": 1},
-                         2, 1, 1, (1.0, 2.0, 9.0))  # fmt: skip
+    north = ReferralFlow(
+        "DNN", {"phone": 3}, {"see_and_solve": 2, "multi_agency": 1}, 2, 1, 1, (1.0, 2.0, 9.0)
+    )
     south = ReferralFlow("DNS", {"phone": 1, "email": 4}, {"see_and_solve": 5}, 4, 4, 0, (0.5,))
     total = combine("DONC", [north, south])
     assert total.received == north.received + south.received == 8
