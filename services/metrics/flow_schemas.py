@@ -15,6 +15,9 @@ class FlowFigures(BaseModel):
     area_code: str
     received: int
     received_by_channel: dict[str, int]
+    received_by_category: dict[str, int] = Field(
+        description="referrals per category at receipt; one referral may count in several"
+    )
     triaged_by_track: dict[str, int]
     see_and_solve: int
     multi_agency: int
@@ -62,6 +65,7 @@ def figures(flow: ReferralFlow) -> FlowFigures:
         area_code=flow.area_code,
         received=flow.received,
         received_by_channel=flow.received_by_channel,
+        received_by_category=flow.received_by_category,
         triaged_by_track=flow.triaged_by_track,
         see_and_solve=flow.see_and_solve,
         multi_agency=flow.multi_agency,

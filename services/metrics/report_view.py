@@ -71,6 +71,7 @@ class ReportView:
     tables: list[TableView]
     flow: list[tuple[str, str]]
     channels: list[tuple[str, str]]
+    categories: list[tuple[str, str]]
     flow_by_locality: TableView | None
     targets: TableView
     what_changed: list[str]
@@ -266,6 +267,10 @@ def report_view(report: Report) -> ReportView:
         channels=[
             (channel.replace("_", " "), formatting.count(n))
             for channel, n in flow.total.received_by_channel.items()
+        ],
+        categories=[
+            (category.replace("_", " "), formatting.count(n))
+            for category, n in flow.total.received_by_category.items()
         ],
         flow_by_locality=_flow_by_locality(report),
         targets=_targets(report.indicators),

@@ -16,6 +16,8 @@ class ReferralFlow:
 
     area_code: str
     received_by_channel: dict[str, int] = field(default_factory=dict)
+    # A referral may have several categories, so these can add up to more than `received`.
+    received_by_category: dict[str, int] = field(default_factory=dict)
     triaged_by_track: dict[str, int] = field(default_factory=dict)
     see_and_solve_resolved: int = 0  # see-and-solve resolved in the period with a due time
     see_and_solve_within_day: int = 0
@@ -59,11 +61,13 @@ class ReferralFlow:
 def combine(area_code: str, parts: Iterable[ReferralFlow]) -> ReferralFlow:
     """The flow of an area made of `parts` (an authority of its localities)."""
     channels: Counter[str] = Counter()
+    categories: Counter[str] = Counter()
     tracks: Counter[str] = Counter()
     resolved = within = overdue = 0
     days: list[float] = []
     for part in parts:
         channels.update(part.received_by_channel)
+        categories.update(part.received_by_category)
         tracks.update(part.triaged_by_track)
         resolved += part.see_and_solve_resolved
         within += part.see_and_solve_within_day
@@ -72,6 +76,7 @@ def combine(area_code: str, parts: Iterable[ReferralFlow]) -> ReferralFlow:
     return ReferralFlow(
         area_code=area_code,
         received_by_channel=dict(sorted(channels.items())),
+        received_by_category=dict(sorted(categories.items())),
         triaged_by_track=dict(sorted(tracks.items())),
         see_and_solve_resolved=resolved,
         see_and_solve_within_day=within,

@@ -13,7 +13,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.metrics.domain.flow import ReferralFlow
-from services.metrics.models import ReferralFact
+from services.metrics.models import ReferralFact, ReferralFactCategory
 from services.metrics.repository.facts import SEE_AND_SOLVE
 
 
@@ -38,6 +38,12 @@ async def referral_flow(
         select(fact.locality_code, fact.channel, func.count())
         .where(*scope, _within(fact.received_at, start, end))
         .group_by(fact.locality_code, fact.channel)
+    )
+    categories = await session.execute(
+        select(fact.locality_code, ReferralFactCategory.category_code, func.count())
+        .join(ReferralFactCategory, ReferralFactCategory.referral_id == fact.referral_id)
+        .where(*scope, _within(fact.received_at, start, end))
+        .group_by(fact.locality_code, ReferralFactCategory.category_code)
     )
     triaged = await session.execute(
         select(fact.locality_code, fact.track, func.count())
@@ -66,10 +72,20 @@ async def referral_flow(
         )
     )
     parts: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"channels": {}, "tracks": {}, "resolved": 0, "within": 0, "overdue": 0, "days": []}
+        lambda: {
+            "channels": {},
+            "categories": {},
+            "tracks": {},
+            "resolved": 0,
+            "within": 0,
+            "overdue": 0,
+            "days": [],
+        }
     )
     for code, channel_code, n in received.all():
         parts[code]["channels"][channel_code] = int(n)
+    for code, category, n in categories.all():
+        parts[code]["categories"][category] = int(n)
     for code, track, n in triaged.all():
         parts[code]["tracks"][track] = int(n)
     for code, n, within in same_day.all():
@@ -82,6 +98,7 @@ async def referral_flow(
         code: ReferralFlow(
             area_code=code,
             received_by_channel=dict(sorted(parts[code]["channels"].items())),
+            received_by_category=dict(sorted(parts[code]["categories"].items())),
             triaged_by_track=dict(sorted(parts[code]["tracks"].items())),
             see_and_solve_resolved=parts[code]["resolved"],
             see_and_solve_within_day=parts[code]["within"],

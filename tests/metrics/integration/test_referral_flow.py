@@ -6,6 +6,7 @@ other tests publish on the shared broker never reach these figures.
 """
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,9 @@ import pytest
 from services.metrics.config import Settings
 from services.metrics.main import create_app
 from services.metrics.models import ReferralFact
-from tests.harness import TokenMinter, running_app
+from shared.contracts.referrals import REFERRAL_RECEIVED_V1, SOURCE, ReferralReceivedV1
+from shared.events import EventEnvelope, new_event
+from tests.harness import TokenMinter, publish, running_app, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -238,3 +241,60 @@ async def test_a_26_percent_rise_after_the_campaign_is_reported_with_its_signifi
     assert received["p_value"] == pytest.approx(0.0838, abs=1e-4)
     assert received["significant"] is False
     assert result["see_and_solve_share"]["z"] is None  # nobody was triaged: no claim made
+
+
+def received_event(
+    referral_id: str, locality: str, channel: str, categories: list[str]
+) -> EventEnvelope:
+    payload = ReferralReceivedV1(
+        referral_id=referral_id,
+        reference=f"{locality}-2026-000001",
+        locality_code=locality,
+        channel=channel,
+        category_codes=categories,
+        received_at="2026-04-06T10:00:00Z",
+        organisation="TEST",
+    )
+    return new_event(SOURCE, REFERRAL_RECEIVED_V1, referral_id, payload)
+
+
+async def test_received_events_are_broken_down_by_channel_and_category(
+    metrics_settings: Settings, tmp_path: Path, mint: TokenMinter, kafka: str
+) -> None:
+    # Codes of this test's own: the referral topic is shared by every test on the broker.
+    locality = "C" + uuid.uuid4().hex[:8]
+    config = tmp_path / "localities-own.json"
+    config.write_text(
+        json.dumps(
+            {
+                "localities": [
+                    {
+                        "code": locality,
+                        "name": "Category Test",
+                        "authority": "X",
+                        "authority_gss_code": None,
+                    }
+                ]
+            }
+        )
+    )
+    _, areas = write_test_areas(tmp_path)
+    settings = metrics_settings.model_copy(update={"localities_file": config, "areas_file": areas})
+    app = create_app(settings)
+    first = received_event(f"{locality}-1", locality, "phone", ["asb", "noise"])
+    second = received_event(f"{locality}-2", locality, "email", ["asb"])
+    async with running_app(app) as client:
+        await publish(kafka, first, second, first)  # the first one is delivered twice
+        headers = mint.headers("ANY", "metrics:read")
+        params = {"from": "2026-04-06", "to": "2026-04-06"}
+
+        async def flow() -> dict | None:
+            response = await client.get(
+                f"/api/v1/areas/{locality}/referral-flow", params=params, headers=headers
+            )
+            body = response.json()
+            return body if body["received"] == 2 else None
+
+        found = await wait_until(flow, timeout_s=60)
+    assert found["received_by_channel"] == {"email": 1, "phone": 1}
+    assert found["received_by_category"] == {"asb": 2, "noise": 1}

@@ -137,12 +137,28 @@ def test_what_changed_puts_targets_turning_red_first_then_largest_movements() ->
 
 def test_an_authority_flow_is_the_sum_of_its_localities_and_its_median_is_recomputed() -> None:
     north = ReferralFlow(
-        "DNN", {"phone": 3}, {"see_and_solve": 2, "multi_agency": 1}, 2, 1, 1, (1.0, 2.0, 9.0)
+        "DNN",
+        received_by_channel={"phone": 3},
+        received_by_category={"asb": 2, "environmental": 1},
+        triaged_by_track={"see_and_solve": 2, "multi_agency": 1},
+        see_and_solve_resolved=2,
+        see_and_solve_within_day=1,
+        overdue=1,
+        resolution_days=(1.0, 2.0, 9.0),
     )
-    south = ReferralFlow("DNS", {"phone": 1, "email": 4}, {"see_and_solve": 5}, 4, 4, 0, (0.5,))
+    south = ReferralFlow(
+        "DNS",
+        received_by_channel={"phone": 1, "email": 4},
+        received_by_category={"asb": 5},
+        triaged_by_track={"see_and_solve": 5},
+        see_and_solve_resolved=4,
+        see_and_solve_within_day=4,
+        resolution_days=(0.5,),
+    )
     total = combine("DONC", [north, south])
     assert total.received == north.received + south.received == 8
     assert total.received_by_channel == {"email": 4, "phone": 4}
+    assert total.received_by_category == {"asb": 7, "environmental": 1}
     assert total.see_and_solve_share == pytest.approx(100 * 7 / 8)
     assert total.within_day_share == pytest.approx(100 * 5 / 6)
     assert total.median_days_to_resolution == 1.5  # of (0.5, 1, 2, 9), not a mean of medians
