@@ -298,3 +298,19 @@ async def test_received_events_are_broken_down_by_channel_and_category(
         found = await wait_until(flow, timeout_s=60)
     assert found["received_by_channel"] == {"email": 1, "phone": 1}
     assert found["received_by_category"] == {"asb": 2, "noise": 1}
+
+
+async def test_a_derived_series_keeps_the_whole_periods_of_the_date_range(
+    app_and_client: tuple[object, httpx.AsyncClient], mint: TokenMinter
+) -> None:
+    app, client = app_and_client
+    await store(app, first_weeks_facts())  # days 0..9 from Monday 2 March, and day 120
+    params = {"locality": NORTH, "granularity": "week", "from": "2026-03-09", "to": "2026-03-22"}
+    response = await client.get(
+        "/api/v1/derived/referrals_received",
+        params=params,
+        headers=mint.headers("ANY", "metrics:read"),
+    )
+    assert response.status_code == 200, response.text
+    (series,) = response.json()["items"]
+    assert [(p["period_start"], p["value"]) for p in series["series"]] == [("2026-03-09", 3.0)]
