@@ -60,6 +60,7 @@ PLAN: list[tuple[str, str, list[str]]] = [
     ("actionplans_summary", "actionplans_summary", []),
     ("metrics_derived", "metrics_derived", []),
     ("metrics_scorecard", "metrics_scorecard", []),
+    ("metrics_report", "metrics_report", []),
     ("event_path", "event_path", []),
     ("observability_cost", "observability_cost", []),
     ("referrals_intake", "referrals_intake", []),

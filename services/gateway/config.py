@@ -24,6 +24,8 @@ DEFAULT_ROUTES: dict[str, list[str]] = {
         "/api/v1/areas",
         "/api/v1/derived",
         "/api/v1/localities/*/scorecard",
+        "/api/v1/localities/*/report",
+        "/api/v1/authorities",
     ],
 }
 

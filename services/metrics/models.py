@@ -134,6 +134,15 @@ class ReferralFact(Base):
     overdue_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
 
 
+class ReferralFactCategory(Base):
+    """A category a referral was received under (a referral may have several)."""
+
+    __tablename__ = "referral_fact_category"
+
+    referral_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    category_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 class ActionFact(Base):
     """One row per action plan action seen on the event stream."""
 

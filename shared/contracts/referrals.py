@@ -25,6 +25,11 @@ REFERRAL_STATE_ANNOUNCED_V1 = "referrals.referral.state_announced.v1"
 
 # Track codes used in REFERRAL_TRIAGED_V1.track
 TRACKS = ("see_and_solve", "multi_agency", "signpost", "no_further_action", "escalate_statutory")
+# Channel codes used in REFERRAL_RECEIVED_V1.channel (a test checks the referrals service agrees)
+CHANNELS = (
+    "phone", "email", "walk_in", "online", "social_media", "councillor", "partner_system",
+    "professional",
+)  # fmt: skip
 
 
 class ReferralEvent(EventPayload):

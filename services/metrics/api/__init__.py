@@ -1,5 +1,5 @@
 """HTTP routes of the metrics service, wired in main.py."""
 
-from services.metrics.api import analysis, observations
+from services.metrics.api import analysis, flow, observations, report
 
-routers = [observations.router, analysis.router]
+routers = [observations.router, analysis.router, flow.router, report.router]

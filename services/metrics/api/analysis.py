@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -21,6 +21,7 @@ from services.metrics.analysis_schemas import (
 )
 from services.metrics.api.observations import AreasDep, Reader, as_utc
 from services.metrics.domain import Granularity, period_label
+from services.metrics.domain.formatting import plain_decimal
 from services.metrics.schemas import (
     ReferralCount,
     ReferralCounts,
@@ -139,7 +140,7 @@ def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return plain_decimal(value)  # every digit, never 5.80897e-07
     return str(value)
 
 
@@ -179,11 +180,20 @@ async def derived_indicator(
     caller: Reader,
     locality: Annotated[list[str] | None, Query(description="locality codes (all if none)")] = None,
     granularity: Granularity = Granularity.MONTH,
+    from_: Annotated[
+        date | None, Query(alias="from", description="keep periods starting on or after")
+    ] = None,
+    to: Annotated[date | None, Query(description="keep periods ending on or before")] = None,
 ) -> DerivedSeriesList:
     """A derived indicator's series per locality, computed from the event stream."""
     if indicator_code not in derived.CALCULATIONS:
         raise NotFound(f"No derived indicator '{indicator_code}'.", field="indicator_code")
+    if from_ and to and from_ > to:
+        raise Unprocessable(f"'from' {from_} is after 'to' {to}.", field="from")
     series = await derived.derived_series(session, indicator_code, granularity, locality or None)
+    series = {
+        code: kept for code, points in series.items() if (kept := derived.within(points, from_, to))
+    }
     return DerivedSeriesList(
         indicator_code=indicator_code,
         granularity=granularity,

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.metrics.domain import Granularity
-from services.metrics.models import ActionFact, ReferralFact
+from services.metrics.models import ActionFact, ReferralFact, ReferralFactCategory
 from shared.db import dialect_name
 
 SEE_AND_SOLVE, MULTI_AGENCY = "see_and_solve", "multi_agency"
@@ -197,6 +197,21 @@ async def referral_totals(
 
 async def get_referral_fact(session: AsyncSession, referral_id: str) -> ReferralFact | None:
     return await session.get(ReferralFact, referral_id)
+
+
+async def referral_categories_by_id(
+    session: AsyncSession, referral_ids: Sequence[str]
+) -> dict[str, dict[str, ReferralFactCategory]]:
+    """The category rows of those referrals, by referral id and category code, in one query."""
+    found: dict[str, dict[str, ReferralFactCategory]] = {r: {} for r in referral_ids}
+    if not referral_ids:
+        return found
+    rows = await session.scalars(
+        select(ReferralFactCategory).where(ReferralFactCategory.referral_id.in_(referral_ids))
+    )
+    for row in rows:
+        found[row.referral_id][row.category_code] = row
+    return found
 
 
 async def get_action_fact(session: AsyncSession, action_id: str) -> ActionFact | None:

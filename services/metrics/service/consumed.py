@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.metrics import repository
-from services.metrics.models import ActionFact, ReferralFact, Target
+from services.metrics.models import ActionFact, ReferralFact, ReferralFactCategory, Target
 from services.metrics.repository import facts
 from services.metrics.service.analysis import announce_derived_changes, announce_status_changes
 from services.metrics.service.consumed_batch import current_batch
@@ -52,6 +52,22 @@ async def _referral_fact(
     return fact
 
 
+async def _set_categories(session: AsyncSession, referral_id: str, codes: list[str]) -> None:
+    """The referral's category rows become exactly `codes`; unchanged rows are left alone."""
+    batch = current_batch(session)
+    if batch is not None:  # prefetched with the batch's facts
+        existing = batch.referral_categories.setdefault(referral_id, {})
+    else:
+        existing = (await facts.referral_categories_by_id(session, [referral_id]))[referral_id]
+    wanted = list(dict.fromkeys(codes))
+    for code in [c for c in existing if c not in wanted]:
+        await session.delete(existing.pop(code))
+    for code in wanted:
+        if code not in existing:
+            existing[code] = ReferralFactCategory(referral_id=referral_id, category_code=code)
+            session.add(existing[code])
+
+
 async def _derived_changed(
     session: AsyncSession, locality_code: str, indicator_codes: tuple[str, ...]
 ) -> None:
@@ -75,6 +91,7 @@ async def on_referral_received(session: AsyncSession, envelope: EventEnvelope) -
     fact = await _referral_fact(session, payload, payload.received_at)
     fact.channel, fact.received_at = payload.channel, utc(payload.received_at)
     fact.locality_code = payload.locality_code
+    await _set_categories(session, payload.referral_id, payload.category_codes)
     await _derived_changed(session, payload.locality_code, ("referrals_received",))
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.metrics import repository
-from services.metrics.models import ActionFact, ReferralFact
+from services.metrics.models import ActionFact, ReferralFact, ReferralFactCategory
 from services.metrics.repository import facts
 from shared.consumer import BatchHooks
 from shared.contracts import actionplans as plans
@@ -31,6 +31,7 @@ class FactBatch:
     """Facts by id (prefetched, then added as created) and the watched (indicator, area) pairs."""
 
     referral_facts: dict[str, ReferralFact]
+    referral_categories: dict[str, dict[str, ReferralFactCategory]]  # by referral, then code
     action_facts: dict[str, ActionFact]
     watched: set[tuple[str, str]]
 
@@ -64,10 +65,10 @@ async def prefetch(session: AsyncSession, envelopes: Sequence[EventEnvelope]) ->
             if isinstance(value := envelope.data.get("locality_code"), str)
         }
     )
+    referral_ids = _ids(envelopes, REFERRAL_TYPES, "referral_id")
     session.info[BATCH_KEY] = FactBatch(
-        referral_facts=await facts.referral_facts_by_id(
-            session, _ids(envelopes, REFERRAL_TYPES, "referral_id")
-        ),
+        referral_facts=await facts.referral_facts_by_id(session, referral_ids),
+        referral_categories=await facts.referral_categories_by_id(session, referral_ids),
         action_facts=await facts.action_facts_by_id(
             session, _ids(envelopes, ACTION_TYPES, "action_id")
         ),

@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,6 +48,16 @@ def to_point(row: DerivedRow, granularity: Granularity) -> Point:
         numerator=row.numerator,
         denominator=row.denominator,
     )
+
+
+def within(points: list[Point], first_day: date | None, last_day: date | None) -> list[Point]:
+    """The whole periods inside [first_day, last_day] (a period cut by a bound is left out)."""
+    return [
+        p
+        for p in points
+        if (first_day is None or p.period_start >= first_day)
+        and (last_day is None or p.period_end <= last_day)
+    ]
 
 
 async def derived_series(

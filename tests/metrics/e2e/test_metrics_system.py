@@ -35,6 +35,7 @@ def test_demo_metrics_load_through_the_gateway_and_the_scorecard_reads_as_the_re
         )
         exported = client.get("/api/v1/localities/NP/scorecard", headers={"Accept": "text/csv"})
         areas = client.get("/api/v1/areas/MBRO").json()
+        report = client.get("/api/v1/localities/NP/report", headers={"Accept": "text/html"})
 
         locality = "T" + uuid.uuid4().hex[:6].upper()
         received = referrals.ReferralReceivedV1(
@@ -61,6 +62,8 @@ def test_demo_metrics_load_through_the_gateway_and_the_scorecard_reads_as_the_re
     )
     assert rows["asb_incidents"]["status"] == "improving"
     assert areas["gss_code"] == "E06000002"
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+    assert "Latest 68.7% (Wave 3 (Oct 2021)); baseline 31.2% (Wave 1 (Sep 2020))" in report.text
     assert counted == 1
 
     recorded = asyncio.run(

@@ -58,6 +58,8 @@ def test_seed_scorecard_reproduces_the_reported_survey_and_incident_trends(
     assert exported.headers["content-type"].startswith("text/csv")
     table = {row["indicator_code"]: row for row in csv.DictReader(io.StringIO(exported.text))}
     assert table["feel_safe_day"]["baseline_value"] == "31.18"
+    # Full precision, never an exponent: (172 - 523) / 523 with every digit the float holds.
+    assert table["asb_incidents"]["change_relative"] == repr((172 - 523) / 523)
     assert table["feel_safe_day"]["latest_value"] == "68.65"
     assert table["feel_safe_day"]["status"] == "improving"
     assert table["feel_safe_day"]["value_NO"] == "77.14"
