@@ -152,6 +152,7 @@ async def on_referral_state_announced(session: AsyncSession, envelope: EventEnve
         fact.resolution_days = max((fact.resolved_at - received_at).total_seconds(), 0) / 86400
         fact.within_due = payload.within_due
     fact.overdue_at = utc(payload.overdue_at) if payload.overdue_at else None
+    await _set_categories(session, payload.referral_id, payload.category_codes)
     await _derived_changed(session, payload.locality_code, ALL_REFERRAL_INDICATORS)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 
 from services.metrics.config import Settings
 from services.metrics.main import create_app
-from services.metrics.models import ReferralFact
+from services.metrics.models import ReferralFact, ReferralFactCategory
 from shared.contracts import referrals
 from shared.events import EventEnvelope, new_event
 from tests.harness import TokenMinter, publish, running_app, wait_until
@@ -86,7 +86,11 @@ async def test_derived_figures_come_back_from_announced_state_after_the_facts_ar
         assert from_events["referrals_received"][0]["value"] == 3
 
         # The read model is lost: say, restored from a backup older than all these events.
+        ids = [f"{locality}-{number}" for number, *_ in lives]
         async with app.state.runtime.sessions() as session, session.begin():
+            await session.execute(
+                delete(ReferralFactCategory).where(ReferralFactCategory.referral_id.in_(ids))
+            )
             await session.execute(
                 delete(ReferralFact).where(ReferralFact.locality_code == locality)
             )
@@ -97,6 +101,13 @@ async def test_derived_figures_come_back_from_announced_state_after_the_facts_ar
         await publish(kafka, *states, *states)
         await wait_until(lambda: facts_are((3, 3)))
         assert await series() == from_events
+        async with app.state.runtime.sessions() as session:
+            categories = await session.scalars(
+                select(ReferralFactCategory.category_code).where(
+                    ReferralFactCategory.referral_id.in_(ids)
+                )
+            )
+            assert sorted(categories) == ["environmental"] * 3
 
         # A later state wins: referral 3 was reopened, so it no longer counts as resolved.
         await publish(kafka, announced_state(locality, 3, "multi_agency", None, False))
