@@ -164,7 +164,7 @@ class Open311Door:
         params: dict[str, str] | None = None,
         idempotency_key: str | None = None,
     ) -> tuple[int, Any, dict[str, str]]:
-        """One call to the referrals service: status, decoded JSON body, headers."""
+        """One call to the referrals service: status, decoded JSON body, headers (lower case)."""
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
@@ -177,7 +177,7 @@ class Open311Door:
                 method, self._referrals_url + path, json=body, params=params, headers=headers
             ) as response:
                 raw = await response.read()
-                answer_headers = dict(response.headers)
+                answer_headers = {k.lower(): v for k, v in response.headers.items()}
                 status = response.status
         except (aiohttp.ClientError, TimeoutError) as error:
             raise o311.Open311Error(
@@ -249,7 +249,7 @@ def open311_router(door: Open311Door) -> APIRouter:
                     "account_id": None,
                 }
             ]
-            if headers.get("Idempotent-Replayed"):
+            if headers.get("idempotent-replayed"):
                 limits["Idempotent-Replayed"] = "true"
             return _answer(response_format, "service_requests", created, 201, limits)
 
