@@ -279,3 +279,22 @@ async def test_open311_calls_spend_the_clients_own_rate_limit(door: Door) -> Non
     assert [answer.status_code for answer in answers] == [200, 200, 429]
     assert answers[2].headers["retry-after"] == "30"
     assert errors(answers[2])[0][0] == "429"
+
+
+async def test_the_open311_routes_are_in_the_gateways_openapi_document(
+    gateway: httpx.AsyncClient,
+) -> None:
+    paths = (await gateway.get("/openapi.json")).json()["paths"]
+    create = paths["/open311/v2/requests.{response_format}"]["post"]
+    form = create["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert {"api_key", "service_code", "attribute[locality_code]"} <= set(form["properties"])
+    assert create["security"] == []
+    assert set(create["responses"]["201"]["content"]) == {"text/xml", "application/json"}
+    for path in (
+        "/open311/v2/services.{response_format}",
+        "/open311/v2/services/{service_code}.{response_format}",
+        "/open311/v2/requests/{service_request_id}.{response_format}",
+    ):
+        assert "get" in paths[path], path
+    listed = paths["/open311/v2/requests.{response_format}"]["get"]
+    assert {"api_key", "service_request_id", "status"} <= {p["name"] for p in listed["parameters"]}
