@@ -21,7 +21,8 @@ from services.gateway.config import Settings
 from services.gateway.contracts import ServiceContracts
 from services.gateway.docs import docs_router
 from services.gateway.oauth import TokenIssuer, oauth_router
-from services.gateway.open311 import Open311Door, open311_router
+from services.gateway.open311 import open311_router
+from services.gateway.open311_door import Open311Door
 from services.gateway.openapi import MergedOpenApi
 from services.gateway.proxy import ProxyMiddleware, UpstreamProxy
 from services.gateway.ratelimit import (

@@ -216,6 +216,17 @@ async def test_open311_refusals_are_error_lists_with_the_specified_statuses(door
     no_key = await post("/open311/v2/requests.xml", content=fixmystreet_form(None), headers=FORM)
     assert no_key.status_code == 403
 
+    reader = await register(door.gateway_database_url, scopes="referrals:read")
+    read_only = await post(
+        "/open311/v2/requests.xml",
+        content=fixmystreet_form(f"{reader.client.client_id}:{reader.secret}"),
+        headers=FORM,
+    )
+    assert read_only.status_code == 403
+    assert errors(read_only) == [
+        ("403", "This api_key's client lacks the scope 'referrals:write'.")
+    ]
+
     missing = await post(
         "/open311/v2/requests.xml",
         content=fixmystreet_form(door.api_key, service_code=None),
