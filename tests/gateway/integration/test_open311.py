@@ -12,12 +12,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from services.gateway import clients
 from services.gateway.config import Settings
 from services.gateway.main import create_app as create_gateway
 from services.referrals.config import Settings as ReferralsSettings
 from services.referrals.main import create_app as create_referrals
 from tests import harness
-from tests.gateway.integration.test_oauth_token import register
+from tests.gateway.integration.test_oauth_token import change, register
 from tests.gateway.serving import serving
 from tests.harness import TokenMinter, running_app, wait_until
 
@@ -111,13 +112,17 @@ def errors(response: httpx.Response) -> list[tuple[str, str]]:
 async def test_a_fixmystreet_report_becomes_an_open311_referral_whose_status_reads_back(
     door: Door, mint: TokenMinter
 ) -> None:
-    services = xml(await door.gateway.get("/open311/v2/services.xml"))
+    # FixMyStreet adds its jurisdiction_id to every call (here not a locality: ignored).
+    jurisdiction = {"jurisdiction_id": "middlesbrough.gov.uk"}
+    services = xml(await door.gateway.get("/open311/v2/services.xml", params=jurisdiction))
     assert services.tag == "services"
     codes = {service.findtext("service_code"): service for service in services}
     assert codes["fly_tipping"].findtext("service_name") == "Fly-tipping"
     assert codes["fly_tipping"].findtext("group") == "Environmental"
     assert codes["fly_tipping"].findtext("metadata") == "true"
-    definition = xml(await door.gateway.get("/open311/v2/services/fly_tipping.xml"))
+    definition = xml(
+        await door.gateway.get("/open311/v2/services/fly_tipping.xml", params=jurisdiction)
+    )
     attributes = {a.findtext("code"): a for a in definition.iter("attribute")}
     assert attributes["locality_code"].findtext("required") == "true"
     assert "NO" in {v.findtext("key") for v in attributes["locality_code"].iter("value")}
@@ -309,3 +314,15 @@ async def test_the_open311_routes_are_in_the_gateways_openapi_document(
         assert "get" in paths[path], path
     listed = paths["/open311/v2/requests.{response_format}"]["get"]
     assert {"api_key", "service_request_id", "status"} <= {p["name"] for p in listed["parameters"]}
+
+
+async def test_the_key_of_a_revoked_client_is_refused(door: Door) -> None:
+    url = "/open311/v2/requests.xml"
+    assert (await door.gateway.get(url, params={"api_key": door.api_key})).status_code == 200
+    client_id = door.api_key.split(":")[0]
+    await change(door.gateway_database_url, clients.revoke_client, client_id)
+    parts = door.gateway_app.state.gateway
+    await wait_until(lambda: client_id in parts.directory.revoked)
+    refused = await door.gateway.get(url, params={"api_key": door.api_key})
+    assert refused.status_code == 403
+    assert errors(refused) == [("403", "Invalid api_key: its client has been revoked.")]
