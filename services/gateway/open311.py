@@ -147,7 +147,7 @@ def open311_router(door: Open311Door) -> APIRouter:
 
 async def _listed(door: Open311Door, client: Client, request: Request) -> list[dict[str, Any]]:
     query = request.query_params
-    ids = _comma_list(query.get("service_request_id"))
+    ids = list(dict.fromkeys(_comma_list(query.get("service_request_id"))))
     if ids:  # "This overrides all other arguments."
         if len(ids) > MAX_REQUEST_IDS:
             raise o311.Open311Error(400, f"At most {MAX_REQUEST_IDS} service_request_id values.")
@@ -166,14 +166,11 @@ async def _listed(door: Open311Door, client: Client, request: Request) -> list[d
     found_by_id: dict[str, dict[str, Any]] = {}
     for code in codes:
         async for summary in _pages(door, client, start, end, code):
-            found_by_id.setdefault(summary["id"], summary)
+            if not statuses or o311.open_or_closed(summary["status"]) in statuses:
+                found_by_id.setdefault(summary["id"], summary)
             if len(found_by_id) >= MAX_LISTED:
-                break
-    return [
-        summary
-        for summary in found_by_id.values()
-        if not statuses or o311.open_or_closed(summary["status"]) in statuses
-    ]
+                return list(found_by_id.values())
+    return list(found_by_id.values())
 
 
 async def _pages(
