@@ -284,7 +284,10 @@ async def test_open311_refusals_are_error_lists_with_the_specified_statuses(door
 
 
 async def test_open311_calls_spend_the_clients_own_rate_limit(door: Door) -> None:
-    limited = await register(door.gateway_database_url, rate_limit_quota=2, rate_limit_window_s=60)
+    # A long window: the bucket cannot refill while a loaded machine runs the three calls.
+    limited = await register(
+        door.gateway_database_url, rate_limit_quota=2, rate_limit_window_s=3600
+    )
     parts = door.gateway_app.state.gateway
     await wait_until(lambda: limited.client.client_id in parts.directory.policies)
     api_key = f"{limited.client.client_id}:{limited.secret}"
@@ -293,7 +296,7 @@ async def test_open311_calls_spend_the_clients_own_rate_limit(door: Door) -> Non
         for _ in range(3)
     ]
     assert [answer.status_code for answer in answers] == [200, 200, 429]
-    assert answers[2].headers["retry-after"] == "30"
+    assert 0 < int(answers[2].headers["retry-after"]) <= 1800
     assert errors(answers[2])[0][0] == "429"
 
 
