@@ -5,6 +5,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from shared.localities import DEFAULT_LOCALITIES_FILE
 from shared.production import is_placeholder, signing_key_problems
 from shared.settings import ServiceSettings, _global
 
@@ -38,6 +39,8 @@ class Settings(ServiceSettings):
     actionplans_url: str = "http://127.0.0.1:8002"
     metrics_url: str = "http://127.0.0.1:8003"
     routes: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_ROUTES))
+    # The localities an Open311 report may name (attribute[locality_code] or jurisdiction_id).
+    localities_file: Path = DEFAULT_LOCALITIES_FILE
 
     connect_timeout_s: float = 2.0
     read_timeout_s: float = 15.0

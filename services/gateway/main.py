@@ -21,6 +21,8 @@ from services.gateway.config import Settings
 from services.gateway.contracts import ServiceContracts
 from services.gateway.docs import docs_router
 from services.gateway.oauth import TokenIssuer, oauth_router
+from services.gateway.open311 import open311_router
+from services.gateway.open311_door import Open311Door
 from services.gateway.openapi import MergedOpenApi
 from services.gateway.proxy import ProxyMiddleware, UpstreamProxy
 from services.gateway.ratelimit import (
@@ -127,6 +129,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     token_attempts = RatePolicy(settings.token_attempts_quota, settings.token_attempts_window_s)
     app.include_router(oauth_router(sessions, issuer, parts.limiter, token_attempts))
     app.include_router(docs_router())
+    app.include_router(
+        open311_router(
+            Open311Door(settings, sessions, issuer, parts.limiter, parts.directory, parts.proxy)
+        )
+    )
 
     @app.get("/livez", tags=["health"])
     async def livez() -> dict[str, str]:

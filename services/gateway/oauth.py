@@ -22,6 +22,8 @@ from shared.auth import mint_token
 from shared.problems import problem_response
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# The organisation of the gateway's own tokens: no referral names it, so it sees none.
+GATEWAY_ORGANISATION = "LOCALITY-HUB-GATEWAY"
 
 
 class TokenIssuer:
@@ -42,6 +44,18 @@ class TokenIssuer:
             audience=self._audience,
             subject=client.client_id,
             client_id=client.client_id,
+            ttl_s=self.ttl_s,
+        )
+
+    def issue_own(self, scopes: list[str]) -> str:
+        """A token for the gateway itself (reading what is not personal, such as categories)."""
+        return mint_token(
+            self._key,
+            organisation=GATEWAY_ORGANISATION,
+            scopes=scopes,
+            issuer=self._issuer,
+            audience=self._audience,
+            subject="system:gateway",
             ttl_s=self.ttl_s,
         )
 

@@ -14,6 +14,7 @@ from services.referrals.schemas import (
     ReferralCreate,
     ReferralPage,
     ReferralRead,
+    ReferralSummary,
 )
 from services.referrals.service import intake, overdue, reading
 from shared.app import SessionDep
@@ -124,6 +125,20 @@ async def get_referral(
     )
     set_etag(response, referral)
     return shapes.full(referral, repeats, now)
+
+
+@router.get("/referrals/{referral_id}/status", response_model=ReferralSummary)
+async def get_referral_status(
+    referral_id: str,
+    response: Response,
+    session: SessionDep,
+    now: NowDep,
+    caller: Annotated[Caller, require_scope("referrals:read")],
+) -> ReferralSummary:
+    """Read where one referral stands, without its personal fields (so the read is not audited)."""
+    referral = await reading.read_status(session, caller=caller, referral_id=referral_id)
+    set_etag(response, referral)
+    return shapes.summary(referral, now)
 
 
 @router.get("/referral-categories")

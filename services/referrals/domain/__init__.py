@@ -20,6 +20,8 @@ class Channel(StrEnum):
     COUNCILLOR = "councillor"
     PARTNER_SYSTEM = "partner_system"
     PROFESSIONAL = "professional"
+    # Residents' apps (FixMyStreet and others) through the gateway's Open311 front door.
+    OPEN311 = "open311"
 
 
 class ReferralStatus(StrEnum):

@@ -66,6 +66,12 @@ async def read_referral(
     return referral, repeats
 
 
+async def read_status(session: AsyncSession, *, caller: Caller, referral_id: str) -> Referral:
+    """A visible referral for its status only: no personal field is shown, so nothing to audit."""
+    async with session.begin():
+        return await load_visible(session, referral_id, caller)
+
+
 async def _audited_read(
     session: AsyncSession,
     caller: Caller,

@@ -101,6 +101,7 @@ NEW_SHARE = {"organisation": "GP-PRACTICE", "purpose": "Health", "lawful_basis":
 ROUTES: dict[str, Route] = {
     "GET /referrals (listed)": listed,
     "GET /referrals/{id}": get(""),
+    "GET /status": get("/status"),
     "GET /history": get("/history"),
     "GET /tasks": get("/tasks"),
     "GET /notes": get("/notes"),
@@ -127,6 +128,7 @@ ROUTES: dict[str, Route] = {
 EXPECTED: dict[str, tuple[int, ...]] = {
     "GET /referrals (listed)": (200, 200, 200, 200, 200, 404, 404),
     "GET /referrals/{id}": (200, 200, 200, 200, 200, 404, 404),
+    "GET /status": (200, 200, 200, 200, 200, 404, 404),
     "GET /history": (200, 200, 200, 200, 200, 404, 404),
     "GET /tasks": (200, 200, 200, 200, 200, 404, 404),
     "GET /notes": (200, 200, 200, 200, 200, 404, 404),
