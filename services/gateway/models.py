@@ -6,6 +6,7 @@ from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import new_metadata
+from shared.operator_audit import OperatorActionMixin
 
 
 class Base(DeclarativeBase):
@@ -42,3 +43,7 @@ class MintedToken(Base):
     scopes: Mapped[str] = mapped_column(String(1000))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     environment: Mapped[str] = mapped_column(String(20))
+
+
+class OperatorAction(OperatorActionMixin, Base):
+    """The audit trail of operator commands (clients create/update/rotate/revoke)."""
