@@ -118,7 +118,7 @@ async def _read_all(consumer: AIOKafkaConsumer, topic: str) -> list[DeadLetter]:
     ends = await consumer.end_offsets(partitions)
     await consumer.seek_to_beginning(*partitions)
     records: list[DeadLetter] = []
-    while any(await consumer.position(tp) < ends[tp] for tp in partitions):
+    while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
         batches = await consumer.getmany(timeout_ms=200)
         for partition, batch in batches.items():
             records.extend(

@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -184,10 +184,10 @@ def run_ops_command(args: argparse.Namespace, target: OpsTarget) -> int:
     return run_and_report(args, lambda: _dispatch(args, target))
 
 
-def run_and_report(args: argparse.Namespace, work: Callable[[], Awaitable[Any]]) -> int:
+def run_and_report(args: argparse.Namespace, work: Callable[[], Coroutine[Any, Any, Any]]) -> int:
     """Run `work`, print what it returns, and map failures onto the documented exit codes."""
     try:
-        result = asyncio.run(work())
+        result: Any = asyncio.run(work())
     except Refused as refusal:
         sys.stderr.write(f"refused: {refusal}\n")
         return EXIT_REFUSED
@@ -226,14 +226,14 @@ async def _dispatch(args: argparse.Namespace, target: OpsTarget) -> Any:
 Sessions = async_sessionmaker[AsyncSession]
 
 
-async def list_actions(args: argparse.Namespace, sessions: Sessions) -> list[dict[str, Any]]:
-    async with sessions() as session:
-        rows = await recent_operator_actions(session, limit=args.limit)
-    return [dict(row._mapping) for row in rows]
+async def list_actions(session: AsyncSession, *, limit: int) -> list[dict[str, Any]]:
+    """`actions list`: the latest recorded operator actions as plain rows, newest first."""
+    return [dict(row._mapping) for row in await recent_operator_actions(session, limit=limit)]
 
 
 async def _actions_list(args: argparse.Namespace, _: OpsTarget, sessions: Sessions) -> Any:
-    return await list_actions(args, sessions)
+    async with sessions() as session:
+        return await list_actions(session, limit=args.limit)
 
 
 async def _dead_letters_list(

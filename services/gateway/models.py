@@ -28,6 +28,8 @@ class Client(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     secret_rotated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Whom to call about this partner's integration (kept here only, never in events).
+    contact: Mapped[str | None] = mapped_column(String(300))
 
 
 class MintedToken(Base):

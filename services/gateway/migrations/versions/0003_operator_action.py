@@ -1,4 +1,4 @@
-"""operator_action: the audit trail of operator commands
+"""operator_action: the audit trail of operator commands; client.contact
 
 Revision ID: 0003
 Revises: 0002
@@ -28,7 +28,11 @@ def upgrade() -> None:
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_operator_action")),
     )
+    with op.batch_alter_table("client", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("contact", sa.String(length=300), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("client", schema=None) as batch_op:
+        batch_op.drop_column("contact")
     op.drop_table("operator_action")
