@@ -116,11 +116,16 @@ async def _read_all(consumer: AIOKafkaConsumer, topic: str) -> list[DeadLetter]:
         return []
     consumer.assign(partitions)
     ends = await consumer.end_offsets(partitions)
+    starts = await consumer.beginning_offsets(partitions)
     await consumer.seek_to_beginning(*partitions)
+    # Done with a partition once its record before the end offset came back (a position
+    # check alone can pass before the fetched records are handed out).
+    remaining = {tp for tp in partitions if starts[tp] < ends[tp]}
     records: list[DeadLetter] = []
-    while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-        batches = await consumer.getmany(timeout_ms=200)
+    while remaining:
+        batches = await consumer.getmany(*remaining, timeout_ms=200)
         for partition, batch in batches.items():
+            kept = [record for record in batch if record.offset < ends[partition]]
             records.extend(
                 DeadLetter(
                     topic=topic,
@@ -131,9 +136,10 @@ async def _read_all(consumer: AIOKafkaConsumer, topic: str) -> list[DeadLetter]:
                     value=record.value,
                     headers=tuple(record.headers or ()),
                 )
-                for record in batch
-                if record.offset < ends[partition]
+                for record in kept
             )
+            if batch and batch[-1].offset + 1 >= ends[partition]:
+                remaining.discard(partition)
     return sorted(records, key=lambda r: (r.timestamp_ms, r.partition, r.offset))
 
 

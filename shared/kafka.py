@@ -136,16 +136,11 @@ async def committed_lag(
     Read from the broker, not from a running consumer, so it works with the service down. A
     partition the group never committed counts from its beginning offset.
     """
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10_000
-    )
-    await admin.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(group)
-    finally:
-        await admin.close()
+    # A consumer in the group that never subscribes: it reads the group's committed offsets
+    # without joining it, so the running consumers are not rebalanced.
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=group,
         enable_auto_commit=False,
         request_timeout_ms=10_000,
     )
@@ -159,12 +154,13 @@ async def committed_lag(
         ]
         ends = await consumer.end_offsets(partitions) if partitions else {}
         starts = await consumer.beginning_offsets(partitions) if partitions else {}
+        committed = {partition: await consumer.committed(partition) for partition in partitions}
     finally:
         await consumer.stop()
     rows: list[dict[str, int | str | None]] = []
     for partition in partitions:
-        done = committed.get(partition)
-        offset = done.offset if done is not None and done.offset >= 0 else None
+        done = committed[partition]
+        offset = done if done is not None and done >= 0 else None
         rows.append(
             {
                 "group": group,
