@@ -8,8 +8,12 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -311,3 +315,31 @@ async def _polls(consumer: EventConsumer, count: int) -> None:
     """Wait for `count` more polls of the broker: the chances a running consumer gets to apply."""
     start = consumer.polls
     await wait_until(lambda: consumer.polls >= start + count, timeout_s=60)
+
+
+@pytest.mark.parametrize("service", ["referrals", "actionplans", "metrics"])
+def test_each_service_command_line_has_the_operator_commands_with_their_exit_codes(
+    service: str, tmp_path: Path
+) -> None:
+    env = {**os.environ, "DATA_DIR": str(tmp_path), "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}
+    env.pop(f"{service.upper()}_DATABASE_URL", None)
+
+    def command(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", f"services.{service}", *argv],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert command("migrate").returncode == 0
+    paused = command("consumers", "pause", "--reason", "incident 7", "--actor", "ann", "--json")
+    assert paused.returncode == 0, paused.stderr
+    assert command("consumers", "pause", "--reason", "again").returncode == 1
+    assert command("consumers", "pause").returncode == 2  # --reason is required
+    assert command("consumers", "lag").returncode == 3  # no broker at 127.0.0.1:1
+    listed = command("actions", "list", "--json")
+    assert [(a["action"], a["actor"], a["reason"]) for a in json.loads(listed.stdout)] == [
+        ("consumers.pause", "ann", "incident 7")
+    ]
