@@ -12,7 +12,6 @@ gateway adds `clients` and `token`); `run_service_cli` is the whole CLI of a dom
 import argparse
 import asyncio
 import logging
-import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -64,8 +63,8 @@ def run_service_cli(
     settings_class: type[ServiceSettings],
     app_path: str,
     argv: Sequence[str] | None = None,
-) -> None:
-    """The whole CLI of a domain service; exits with the command's exit code."""
+) -> int:
+    """The whole CLI of a domain service; returns the exit code (`shared.ops_cli`)."""
     parser = argparse.ArgumentParser(prog=f"python -m {app_path.rsplit('.', 1)[0]}")
     add_ops_commands(add_service_commands(parser))
     args = parser.parse_args(argv)
@@ -73,8 +72,9 @@ def run_service_cli(
     settings = settings_class()
     if args.command in OPS_COMMANDS:
         target = OpsTarget(settings, spec.outbox_model, tuple(spec.consumed_topics))
-        sys.exit(run_ops_command(args, target))
+        return run_ops_command(args, target)
     run_service_command(args, settings, app_path=app_path, migrations_dir=spec.migrations_dir)
+    return 0
 
 
 def configure_cli_logging() -> None:
