@@ -21,7 +21,8 @@ from alembic import command
 from shared.app import ServiceSpec
 from shared.db import create_engine
 from shared.migrations import alembic_config, upgrade_to_head
-from shared.ops_cli import OPS_COMMANDS, OpsTarget, add_ops_commands, run_ops_command
+from shared.ops_cli import OPS_COMMANDS, add_ops_commands, run_ops_command
+from shared.ops_commands import OpsTarget
 from shared.serving import uvicorn_options
 from shared.settings import ServiceSettings
 

@@ -23,7 +23,8 @@ from shared.cli import add_service_commands, configure_cli_logging, run_service_
 from shared.db import create_engine, create_session_factory
 from shared.migrations import upgrade_to_head
 from shared.operator_audit import Operator, os_user
-from shared.ops_cli import EXIT_USAGE, Refused, add_actions_command, list_actions, run_and_report
+from shared.ops_cli import EXIT_USAGE, add_actions_command, run_and_report
+from shared.ops_commands import Refused, list_actions
 from shared.problems import Problem
 
 RATE_WINDOWS_S = {"s": 1, "m": 60, "h": 3600}

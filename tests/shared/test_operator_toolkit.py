@@ -24,7 +24,8 @@ from shared.cli import add_service_commands
 from shared.consumer import EventConsumer
 from shared.events import EventEnvelope
 from shared.kafka import dead_letter_topic, ensure_topics
-from shared.ops_cli import OpsTarget, add_ops_commands, run_ops_command
+from shared.ops_cli import add_ops_commands, run_ops_command
+from shared.ops_commands import OpsTarget
 from shared.outbox import outbox_row
 from shared.settings import ServiceSettings
 from tests.harness import wait_until
@@ -287,6 +288,8 @@ async def test_exit_codes_unreachable_broker_3_nothing_matched_1_usage_2(
     ops: CommandRunner, target: OpsTarget, capsys: pytest.CaptureFixture
 ) -> None:
     assert (await ops("dead-letters", "show", "--event-id", "no-such-event"))[0] == 1
+    assert (await ops("dead-letters", "show"))[0] == 2  # which one?
+    assert (await ops("consumers", "pause", "--partition", "1", "--reason", "x"))[0] == 2
     parser = argparse.ArgumentParser()
     add_ops_commands(add_service_commands(parser))
     with pytest.raises(SystemExit) as usage:
