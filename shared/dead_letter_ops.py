@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.kafka import dead_letter_topic
@@ -47,6 +47,11 @@ class DeadLetter:
     @property
     def coordinates(self) -> str:
         return f"{self.partition}:{self.offset}"
+
+    @property
+    def identity(self) -> tuple[str, str | None]:
+        """Coordinates and event id: what a disposal is recorded against."""
+        return self.coordinates, self.header("ce_id")
 
     @property
     def time(self) -> datetime:
@@ -100,8 +105,8 @@ async def read_dead_letters(settings: ServiceSettings, group: str) -> list[DeadL
         enable_auto_commit=False,
         request_timeout_ms=10_000,
     )
-    await consumer.start()
     try:
+        await consumer.start()
         return await asyncio.wait_for(_read_all(consumer, topic), READ_TIMEOUT_S)
     finally:
         await consumer.stop()
@@ -143,14 +148,20 @@ async def _read_all(consumer: AIOKafkaConsumer, topic: str) -> list[DeadLetter]:
     return sorted(records, key=lambda r: (r.timestamp_ms, r.partition, r.offset))
 
 
-async def disposed_coordinates(session: AsyncSession, topic: str) -> set[str]:
-    """`partition:offset` of the records of `topic` already replayed or discarded."""
+async def disposed_records(session: AsyncSession, topic: str) -> set[tuple[str, str | None]]:
+    """(`partition:offset`, event id) of the records of `topic` already replayed or discarded.
+
+    The event id is part of it because a broker that lost the topic (Tansu keeps it in memory)
+    hands out the same offsets again, to other records.
+    """
     rows = await session.execute(
-        select(dead_letter_disposal.c.partition, dead_letter_disposal.c.offset).where(
-            dead_letter_disposal.c.topic == topic
-        )
+        select(
+            dead_letter_disposal.c.partition,
+            dead_letter_disposal.c.offset,
+            dead_letter_disposal.c.event_id,
+        ).where(dead_letter_disposal.c.topic == topic)
     )
-    return {f"{partition}:{offset}" for partition, offset in rows.all()}
+    return {(f"{partition}:{offset}", event_id) for partition, offset, event_id in rows.all()}
 
 
 async def replay(settings: ServiceSettings, records: Sequence[DeadLetter]) -> None:
@@ -160,8 +171,8 @@ async def replay(settings: ServiceSettings, records: Sequence[DeadLetter]) -> No
         acks="all",
         request_timeout_ms=10_000,
     )
-    await producer.start()
     try:
+        await producer.start()
         for record in records:
             source = record.header("dlq_source_topic")
             if not source:
@@ -188,9 +199,17 @@ async def record_disposals(
     records = list(records)
     now = datetime.now(UTC)
     async with session.begin():
-        already = await disposed_coordinates(session, dead_letter_topic(group))
-        fresh = [record for record in records if record.coordinates not in already]
-        if fresh:
+        # The latest disposal of a coordinate replaces any earlier one (a replay again, or an
+        # older record at the same offset of a topic the broker lost).
+        for record in records:
+            await session.execute(
+                delete(dead_letter_disposal).where(
+                    dead_letter_disposal.c.topic == record.topic,
+                    dead_letter_disposal.c.partition == record.partition,
+                    dead_letter_disposal.c.offset == record.offset,
+                )
+            )
+        if records:
             await session.execute(
                 insert(dead_letter_disposal),
                 [
@@ -203,7 +222,7 @@ async def record_disposals(
                         "disposed_by": operator.actor,
                         "disposed_at": now,
                     }
-                    for record in fresh
+                    for record in records
                 ],
             )
         await record_operator_action(

@@ -144,8 +144,8 @@ async def committed_lag(
         enable_auto_commit=False,
         request_timeout_ms=10_000,
     )
-    await consumer.start()
     try:
+        await consumer.start()
         await consumer.topics()  # refreshes the metadata partitions_for_topic answers from
         partitions = [
             TopicPartition(topic, number)

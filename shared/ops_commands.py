@@ -70,8 +70,9 @@ async def _dead_letters_show(
     args: argparse.Namespace, target: OpsTarget, sessions: Sessions
 ) -> Any:
     group = args.group or target.group
+    selection = _selection(args)
     records = await dead_letter_ops.read_dead_letters(target.settings, group)
-    chosen = [record for record in records if _selection(args).matches(record)]
+    chosen = [record for record in records if selection.matches(record)]
     if not chosen:
         raise Refused(f"no such dead letter on {dead_letter_topic(group)}")
     return [record.decoded() for record in chosen]
@@ -111,8 +112,8 @@ async def _undisposed(
     if args.all:
         return records
     async with sessions() as session:
-        disposed = await dead_letter_ops.disposed_coordinates(session, dead_letter_topic(group))
-    return [record for record in records if record.coordinates not in disposed]
+        disposed = await dead_letter_ops.disposed_records(session, dead_letter_topic(group))
+    return [record for record in records if record.identity not in disposed]
 
 
 def _selection(args: argparse.Namespace) -> dead_letter_ops.Selection:
