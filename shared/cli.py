@@ -1,7 +1,9 @@
-"""Command line of a service: `python -m services.<name> serve|migrate|revision|outbox`.
+"""Command line of a service: `python -m services.<name> serve|migrate|revision` and the
+operator commands of `shared.ops_cli` (dead-letters, consumers, outbox, actions).
 
-`outbox republish --since 2026-11-23T10:00Z` re-announces the events kept in the outbox since
-then (after a broker lost acknowledged events; consumers' inboxes drop what they already had).
+`outbox republish --since 2026-11-23T10:00Z --reason ...` re-announces the events kept in the
+outbox since then (after a broker lost acknowledged events; consumers' inboxes drop what they
+already had).
 
 `add_service_commands` and `run_service_command` let a service add commands of its own (the
 gateway adds `clients` and `token`); `run_service_cli` is the whole CLI of a domain service.
@@ -12,15 +14,15 @@ import asyncio
 import logging
 import tempfile
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 
 from shared.app import ServiceSpec
-from shared.db import create_engine, create_session_factory
+from shared.db import create_engine
 from shared.migrations import alembic_config, upgrade_to_head
-from shared.outbox_replay import oldest_kept_event, republish_since
+from shared.ops_cli import OPS_COMMANDS, add_ops_commands, run_ops_command
+from shared.ops_commands import OpsTarget
 from shared.serving import uvicorn_options
 from shared.settings import ServiceSettings
 
@@ -62,65 +64,18 @@ def run_service_cli(
     settings_class: type[ServiceSettings],
     app_path: str,
     argv: Sequence[str] | None = None,
-) -> None:
+) -> int:
+    """The whole CLI of a domain service; returns the exit code (`shared.ops_cli`)."""
     parser = argparse.ArgumentParser(prog=f"python -m {app_path.rsplit('.', 1)[0]}")
-    add_outbox_commands(add_service_commands(parser))
+    add_ops_commands(add_service_commands(parser))
     args = parser.parse_args(argv)
     configure_cli_logging()
     settings = settings_class()
-    if args.command == "outbox":
-        asyncio.run(_republish(spec, settings, args.since, args.include_parked))
-        return
+    if args.command in OPS_COMMANDS:
+        target = OpsTarget(settings, spec.outbox_model, tuple(spec.consumed_topics))
+        return run_ops_command(args, target)
     run_service_command(args, settings, app_path=app_path, migrations_dir=spec.migrations_dir)
-
-
-def add_outbox_commands(commands: argparse._SubParsersAction) -> None:
-    outbox = commands.add_parser("outbox", help="operate the transactional outbox")
-    actions = outbox.add_subparsers(dest="outbox_command", required=True)
-    republish = actions.add_parser(
-        "republish", help="publish again the events kept in the outbox since a time"
-    )
-    republish.add_argument(
-        "--since",
-        required=True,
-        type=parse_since,
-        help="ISO 8601 time, e.g. 2026-11-23T10:00:00Z (UTC when no offset is given)",
-    )
-    republish.add_argument(
-        "--include-parked", action="store_true", help="also retry rows parked after failures"
-    )
-
-
-def parse_since(value: str) -> datetime:
-    """An ISO 8601 time; a time without an offset is taken as UTC."""
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {value!r}") from error
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-async def _republish(
-    spec: ServiceSpec, settings: ServiceSettings, since: datetime, include_parked: bool
-) -> None:
-    engine = create_engine(settings.resolved_database_url)
-    try:
-        sessions = create_session_factory(engine)
-        oldest = await oldest_kept_event(sessions, spec.outbox_model)
-        count = await republish_since(
-            sessions, spec.outbox_model, since, include_parked=include_parked
-        )
-    finally:
-        await engine.dispose()
-    log.info(
-        "%d events since %s queued for publishing again (oldest kept: %s); "
-        "the running service's relay sends them",
-        count,
-        since.isoformat(),
-        oldest.isoformat() if oldest else "none",
-    )
-    if oldest is not None and since < oldest:
-        log.warning("events before %s are no longer kept in the outbox", oldest.isoformat())
+    return 0
 
 
 def configure_cli_logging() -> None:

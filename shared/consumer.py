@@ -15,6 +15,9 @@
   is flushed once, so its inserts go out together.
 - A fetch position beyond the log end (the broker lost or recreated the topic) is reset to the
   earliest offset; the inbox drops what was already processed.
+- An operator's pause (the `consumer_pause` table, `shared.consumer_pause`) is read every
+  `pause_check_every_s`: paused partitions are not fetched, and records a poll returned for
+  them are put back (seek), so a pause holds from the first poll after a restart.
 """
 
 import asyncio
@@ -33,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import metrics, telemetry, tracing
+from shared.consumer_pause import PauseRules, is_paused, pause_rules
 from shared.dead_letter import DeadLetterPublisher, StopRequested
 from shared.events import EventEnvelope, MalformedEvent, from_kafka_record
 from shared.failures import RetryState, describe, is_transient
@@ -63,6 +67,8 @@ COMMIT_TIMEOUT_S = 5.0
 # How often assigned partitions are checked for a position beyond the log end.
 POSITION_CHECK_EVERY_S = 5.0
 PRUNE_EVERY_S = 300.0
+# One small query this often: a pause takes effect within it, and idling costs next to nothing.
+PAUSE_CHECK_EVERY_S = 5.0
 
 
 class EventConsumer:
@@ -79,6 +85,7 @@ class EventConsumer:
         processed_model: type[ProcessedEventMixin],
         producer: AIOKafkaProducer,
         batch_hooks: BatchHooks | None = None,
+        pause_check_every_s: float = PAUSE_CHECK_EVERY_S,
     ) -> None:
         self.group_id = group_id
         self._hooks = batch_hooks
@@ -103,6 +110,10 @@ class EventConsumer:
         self._progress_at = time.monotonic()
         self._next_position_check = 0.0
         self._next_prune = 0.0
+        self._pause_check_every_s = pause_check_every_s
+        self._next_pause_check = 0.0
+        self._pause_rules: PauseRules = frozenset()
+        self.polls = 0
 
     def stop(self) -> None:
         self._stop.set()
@@ -118,7 +129,9 @@ class EventConsumer:
         self.state = "running"
         try:
             while not self._stop.is_set():
-                batches = await self._consumer.getmany(timeout_ms=500)
+                await self._honour_pauses()
+                batches = self._hold_back_paused(await self._consumer.getmany(timeout_ms=500))
+                self.polls += 1
                 done: dict[TopicPartition, int] = {}
                 try:
                     for partition, records in batches.items():
@@ -134,6 +147,40 @@ class EventConsumer:
         finally:
             self.state = "stopped"
             await self._consumer.stop()
+
+    async def _honour_pauses(self) -> None:
+        """Re-read the operator's pauses when due; pause and resume assigned partitions to match."""
+        now = time.monotonic()
+        if now >= self._next_pause_check:
+            self._next_pause_check = now + self._pause_check_every_s
+            try:
+                self._pause_rules = await pause_rules(self._sessions, self.group_id)
+            except Exception as error:  # a database outage must not stop consumption
+                log.warning(
+                    "cannot read consumer pauses for %s: %s", self.group_id, describe(error)
+                )
+        assigned = self._consumer.assignment()
+        wanted = {tp for tp in assigned if is_paused(self._pause_rules, tp.topic, tp.partition)}
+        paused = self._consumer.paused()
+        if wanted - paused:
+            log.info("%s paused by an operator: %s", self.group_id, sorted(wanted - paused))
+            self._consumer.pause(*(wanted - paused))
+        if (paused & assigned) - wanted:
+            log.info("%s resumed: %s", self.group_id, sorted((paused & assigned) - wanted))
+            self._consumer.resume(*((paused & assigned) - wanted))
+
+    def _hold_back_paused(
+        self, batches: dict[TopicPartition, list[ConsumerRecord]]
+    ) -> dict[TopicPartition, list[ConsumerRecord]]:
+        """Records of a partition paused since the poll began (e.g. one just assigned) go back."""
+        kept: dict[TopicPartition, list[ConsumerRecord]] = {}
+        for partition, records in batches.items():
+            if is_paused(self._pause_rules, partition.topic, partition.partition):
+                self._consumer.seek(partition, records[0].offset)
+                self._consumer.pause(partition)
+            else:
+                kept[partition] = records
+        return kept
 
     async def _process_partition(
         self, partition: TopicPartition, records: list[ConsumerRecord]
@@ -316,14 +363,17 @@ class EventConsumer:
     def health(self) -> dict[str, Any]:
         """The consumer's state as data: stalled when it cannot make progress on a backlog."""
         lag = self._lag()
+        paused = self._paused()
+        # A backlog an operator paused is held on purpose, not stalled.
+        held = {f"{tp.topic}[{tp.partition}]" for tp in paused}
+        backlog = sum(count for name, count in lag.items() if name not in held)
         idle_s = time.monotonic() - self._progress_at
         retrying_s = self.retry.health().get("failing_for_s", 0.0)
-        stalled = retrying_s > self._stall_after_s or (
-            sum(lag.values()) > 0 and idle_s > self._stall_after_s
-        )
+        stalled = retrying_s > self._stall_after_s or (backlog > 0 and idle_s > self._stall_after_s)
         return {
             "group": self.group_id,
             "state": "stalled" if stalled and self.state != "stopped" else self.state,
+            "paused": sorted(held),
             "handled": self.handled,
             "skipped": self.skipped,
             "offset_resets": self.offset_resets,
@@ -332,6 +382,11 @@ class EventConsumer:
             "retry": self.retry.health(),
             "dead_letters": self.dead_letters.health(),
         }
+
+    def _paused(self) -> set[TopicPartition]:
+        with contextlib.suppress(Exception):
+            return set(self._consumer.paused())
+        return set()
 
     def _lag(self) -> dict[str, int]:
         lag: dict[str, int] = {}

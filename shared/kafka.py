@@ -5,7 +5,7 @@ import contextlib
 import logging
 from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -126,3 +126,49 @@ async def partition_lag(consumer: AIOKafkaConsumer) -> dict[tuple[str, int], int
         position = await consumer.position(partition)
         lag[(partition.topic, partition.partition)] = max(high - position, 0)
     return lag
+
+
+async def committed_lag(
+    settings: ServiceSettings, group: str, topics: Iterable[str]
+) -> list[dict[str, int | str | None]]:
+    """Per partition of `topics`: end offset, the group's committed offset, and the lag between.
+
+    Read from the broker, not from a running consumer, so it works with the service down. A
+    partition the group never committed counts from its beginning offset.
+    """
+    # A consumer in the group that never subscribes: it reads the group's committed offsets
+    # without joining it, so the running consumers are not rebalanced.
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=group,
+        enable_auto_commit=False,
+        request_timeout_ms=10_000,
+    )
+    try:
+        await consumer.start()
+        await consumer.topics()  # refreshes the metadata partitions_for_topic answers from
+        partitions = [
+            TopicPartition(topic, number)
+            for topic in sorted(set(topics))
+            for number in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        ends = await consumer.end_offsets(partitions) if partitions else {}
+        starts = await consumer.beginning_offsets(partitions) if partitions else {}
+        committed = {partition: await consumer.committed(partition) for partition in partitions}
+    finally:
+        await consumer.stop()
+    rows: list[dict[str, int | str | None]] = []
+    for partition in partitions:
+        done = committed[partition]
+        offset = done if done is not None and done >= 0 else None
+        rows.append(
+            {
+                "group": group,
+                "topic": partition.topic,
+                "partition": partition.partition,
+                "end_offset": ends[partition],
+                "committed_offset": offset,
+                "lag": max(ends[partition] - (starts[partition] if offset is None else offset), 0),
+            }
+        )
+    return rows

@@ -7,10 +7,14 @@ consumer's inbox drops the ones it already handled, so re-announcing too much is
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.operator_audit import Operator, record_operator_action
+
+PARKED_SHOWN = 50
 
 if TYPE_CHECKING:  # the relay imports this module to requeue what a broker lost
     from shared.outbox import OutboxEventMixin
@@ -22,8 +26,12 @@ async def republish_since(
     since: datetime,
     *,
     include_parked: bool = False,
+    operator: Operator | None = None,
 ) -> int:
-    """Queue every kept event created at or after `since` for publishing again; returns how many."""
+    """Queue every kept event created at or after `since` for publishing again; returns how many.
+
+    With an `operator`, the audit row commits in the same transaction.
+    """
     model = outbox_model
     condition = model.created_at >= since
     if not include_parked:
@@ -32,7 +40,21 @@ async def republish_since(
         result = await session.execute(
             update(model).where(condition).values(published_at=None, parked_at=None, attempts=0)
         )
-    return int(getattr(result, "rowcount", 0) or 0)
+        count = int(getattr(result, "rowcount", 0) or 0)
+        if operator is not None:
+            await record_operator_action(
+                session,
+                actor=operator.actor,
+                action="outbox.republish",
+                target=model.__tablename__,
+                reason=operator.reason,
+                details={
+                    "since": since.isoformat(),
+                    "include_parked": include_parked,
+                    "queued": count,
+                },
+            )
+    return count
 
 
 async def republish_topics(
@@ -63,3 +85,48 @@ async def oldest_kept_event(
         oldest = await session.scalar(select(func.min(outbox_model.created_at)))
     # SQLite gives an aggregate back as a naive time; every time stored is UTC.
     return oldest.replace(tzinfo=UTC) if oldest and oldest.tzinfo is None else oldest
+
+
+async def outbox_status(
+    sessions: async_sessionmaker[AsyncSession],
+    outbox_model: "type[OutboxEventMixin]",
+    *,
+    now: datetime,
+) -> dict[str, Any]:
+    """Backlog (unpublished, not parked), its oldest row's age, and parked rows with reasons."""
+    model = outbox_model
+    waiting = model.published_at.is_(None) & model.parked_at.is_(None)
+    async with sessions() as session:
+        backlog = await session.scalar(select(func.count()).where(waiting))
+        oldest = _utc(await session.scalar(select(func.min(model.created_at)).where(waiting)))
+        parked_count = await session.scalar(
+            select(func.count()).where(model.parked_at.is_not(None))
+        )
+        parked = (
+            await session.execute(
+                select(
+                    model.seq,
+                    model.event_id,
+                    model.event_type,
+                    model.topic,
+                    model.attempts,
+                    model.parked_at,
+                    model.last_error.label("reason"),
+                )
+                .where(model.parked_at.is_not(None))
+                .order_by(model.seq)
+                .limit(PARKED_SHOWN)
+            )
+        ).all()
+    return {
+        "backlog": int(backlog or 0),
+        "oldest_unpublished_at": oldest.isoformat() if oldest else None,
+        "oldest_unpublished_age_s": round((now - oldest).total_seconds(), 1) if oldest else None,
+        "parked": int(parked_count or 0),
+        "parked_rows": [{**row._asdict(), "parked_at": _utc(row.parked_at)} for row in parked],
+    }
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    # SQLite gives times back naive; every time stored is UTC.
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment

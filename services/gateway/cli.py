@@ -1,9 +1,12 @@
-"""`python -m services.gateway serve|migrate|revision|clients ...|token mint`."""
+"""`python -m services.gateway serve|migrate|revision|clients ...|token mint|actions list`.
+
+Client changes (create, update, rotate, revoke) are recorded in `operator_action` with the
+operator (`--actor`, default the OS user) and `--reason`. Exit codes as `shared.ops_cli`:
+0 done, 1 refused, 2 usage error, 3 database unreachable.
+"""
 
 import argparse
 import asyncio
-import getpass
-import json
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,26 +22,20 @@ from shared.auth import ALL_SCOPES, ensure_signing_keypair
 from shared.cli import add_service_commands, configure_cli_logging, run_service_command
 from shared.db import create_engine, create_session_factory
 from shared.migrations import upgrade_to_head
+from shared.operator_audit import Operator, os_user
+from shared.ops_cli import EXIT_USAGE, add_actions_command, run_and_report
+from shared.ops_commands import Refused, list_actions
 from shared.problems import Problem
+
+RATE_WINDOWS_S = {"s": 1, "m": 60, "h": 3600}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m services.gateway")
     commands = add_service_commands(parser)
 
-    client_commands = commands.add_parser("clients", help="partner clients").add_subparsers(
-        dest="action", required=True
-    )
-    create = client_commands.add_parser("create", help="register a client; prints its secret")
-    create.add_argument("--name", required=True, help="the partner system, e.g. 'Police RMS'")
-    create.add_argument("--org", required=True, help="organisation code carried in its tokens")
-    create.add_argument("--scopes", required=True, help="space-separated scopes")
-    create.add_argument("--rate-limit", help="QUOTA/WINDOW_SECONDS, e.g. 600/60")
-    client_commands.add_parser("list", help="every client (never secrets)")
-    rotate = client_commands.add_parser("rotate", help="new secret; the old stops working")
-    rotate.add_argument("client_id")
-    revoke = client_commands.add_parser("revoke", help="no more tokens for this client")
-    revoke.add_argument("client_id")
+    _add_client_commands(commands)
+    add_actions_command(commands)
 
     token = commands.add_parser("token", help="operators' tokens").add_subparsers(
         dest="action", required=True
@@ -48,13 +45,55 @@ def build_parser() -> argparse.ArgumentParser:
     mint.add_argument("--scopes", default=ALL_SCOPES)
     mint.add_argument("--subject", default=None)
     mint.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
-    mint.add_argument("--by", default=_operator(), help="who mints it (recorded)")
+    mint.add_argument("--by", default=os_user(), help="who mints it (recorded)")
     mint.add_argument(
         "--allow-in-production",
         action="store_true",
         help="mint even when ENVIRONMENT=production (OAuth client credentials are the norm)",
     )
     return parser
+
+
+def _add_client_commands(commands: argparse._SubParsersAction) -> None:
+    client_commands = commands.add_parser("clients", help="partner clients").add_subparsers(
+        dest="action", required=True
+    )
+    create = _client_command(client_commands, "create", "register a client; prints its secret")
+    create.add_argument("--name", required=True, help="the partner system, e.g. 'Police RMS'")
+    create.add_argument("--org", required=True, help="organisation code carried in its tokens")
+    create.add_argument("--scopes", required=True, help="space-separated scopes")
+    create.add_argument("--rate-limit", help="QUOTA/WINDOW_SECONDS (600/60) or QUOTA/s|m|h")
+    create.add_argument("--contact", help="whom to call about this partner's integration")
+    _operator_options(create, reason_required=False)
+    _client_command(client_commands, "list", "every client (never secrets)")
+    update = _client_command(client_commands, "update", "change scopes, rate limit or contact")
+    update.add_argument("client_id")
+    update.add_argument("--scopes", help="space-separated scopes (replaces them all)")
+    update.add_argument(
+        "--rate-limit", help="QUOTA/WINDOW_SECONDS (600/60), QUOTA/s|m|h, or 'default'"
+    )
+    update.add_argument("--contact", help="whom to call about this partner's integration")
+    _operator_options(update, reason_required=True)
+    rotate = _client_command(client_commands, "rotate", "new secret; the old stops working")
+    rotate.add_argument("client_id")
+    _operator_options(rotate, reason_required=False)
+    revoke = _client_command(client_commands, "revoke", "no more tokens for this client")
+    revoke.add_argument("client_id")
+    _operator_options(revoke, reason_required=False)
+
+
+def _client_command(
+    commands: argparse._SubParsersAction, name: str, text: str
+) -> argparse.ArgumentParser:
+    parser = commands.add_parser(name, help=text, description=text)
+    # Client commands always print JSON (a new secret is shown once and scripts keep it).
+    parser.add_argument("--json", action="store_true", help="print JSON (the default here)")
+    return parser
+
+
+def _operator_options(parser: argparse.ArgumentParser, *, reason_required: bool) -> None:
+    parser.add_argument("--actor", default=os_user(), help="who does this (default: OS user)")
+    parser.add_argument("--reason", required=reason_required, help="why (recorded)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,20 +111,43 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"error: {refusal}\n")
             return 1
         sys.stdout.write(token + "\n")
-    else:
+        return 0
+    if args.command == "actions":
+        return run_and_report(
+            args,
+            lambda: _with_session(
+                settings, lambda session: list_actions(session, limit=args.limit)
+            ),
+        )
+    args.json = True
+    try:
+        action = _client_action(args)
+    except ValueError as error:
+        sys.stderr.write(f"usage error: {error}\n")
+        return EXIT_USAGE
+    return run_and_report(args, lambda: _with_session(settings, _refusing_problems(action)))
+
+
+def _refusing_problems(
+    action: Callable[[AsyncSession], Awaitable[Any]],
+) -> Callable[[AsyncSession], Awaitable[Any]]:
+    async def run(session: AsyncSession) -> Any:
         try:
-            result = asyncio.run(_with_session(settings, _client_action(args)))
+            return await action(session)
         except Problem as problem:
-            sys.stderr.write(f"error: {problem.detail}\n")
-            return 1
-        sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
-    return 0
+            raise Refused(problem.detail) from problem
+
+    return run
 
 
 def _client_action(args: argparse.Namespace) -> Callable[[AsyncSession], Awaitable[Any]]:
+    """The use case a client command runs; ValueError on an unreadable --rate-limit."""
+    operator = Operator(getattr(args, "actor", ""), getattr(args, "reason", None))
+    rate_limit = _rate_limit(args.rate_limit) if getattr(args, "rate_limit", None) else None
+
     async def run(session: AsyncSession) -> Any:
         if args.action == "create":
-            quota, window = _rate_limit(args.rate_limit)
+            quota, window = rate_limit or (None, None)
             issued = await clients.create_client(
                 session,
                 name=args.name,
@@ -93,25 +155,42 @@ def _client_action(args: argparse.Namespace) -> Callable[[AsyncSession], Awaitab
                 scopes=args.scopes,
                 rate_limit_quota=quota,
                 rate_limit_window_s=window,
+                contact=args.contact,
+                operator=operator,
             )
             return {**_describe(issued.client), "client_secret": issued.secret}
         if args.action == "list":
             return [_describe(client) for client in await clients.list_clients(session)]
+        if args.action == "update":
+            changes = clients.ClientChanges(
+                scopes=args.scopes, rate_limit=rate_limit, contact=args.contact
+            )
+            return _describe(
+                await clients.update_client(
+                    session, client_id=args.client_id, changes=changes, operator=operator
+                )
+            )
         if args.action == "rotate":
-            issued = await clients.rotate_secret(session, client_id=args.client_id)
+            issued = await clients.rotate_secret(
+                session, client_id=args.client_id, operator=operator
+            )
             return {**_describe(issued.client), "client_secret": issued.secret}
-        return _describe(await clients.revoke_client(session, client_id=args.client_id))
+        return _describe(
+            await clients.revoke_client(session, client_id=args.client_id, operator=operator)
+        )
 
     return run
 
 
-def _rate_limit(text: str | None) -> tuple[int | None, int | None]:
-    if not text:
+def _rate_limit(text: str) -> tuple[int | None, int | None]:
+    """QUOTA/WINDOW_SECONDS, QUOTA/s|m|h, or 'default' (None, None: the gateway's default)."""
+    if text == "default":
         return None, None
     quota, _, window = text.partition("/")
-    if not quota.isdigit() or not window.isdigit() or int(quota) < 1 or int(window) < 1:
-        raise SystemExit("--rate-limit must be QUOTA/WINDOW_SECONDS, e.g. 600/60")
-    return int(quota), int(window)
+    seconds = RATE_WINDOWS_S.get(window) or (int(window) if window.isdigit() else 0)
+    if not quota.isdigit() or int(quota) < 1 or seconds < 1:
+        raise ValueError("--rate-limit must be QUOTA/WINDOW_SECONDS (600/60) or QUOTA/s|m|h")
+    return int(quota), seconds
 
 
 def _describe(client: Client) -> dict[str, Any]:
@@ -126,6 +205,7 @@ def _describe(client: Client) -> dict[str, Any]:
         "created_at": client.created_at,
         "secret_rotated_at": client.secret_rotated_at,
         "revoked_at": client.revoked_at,
+        "contact": client.contact,
     }
 
 
@@ -156,10 +236,3 @@ async def _mint(settings: Settings, args: argparse.Namespace) -> str:
     return await _with_session(
         settings, lambda session: mint_recorded_token(session, settings, request, key)
     )
-
-
-def _operator() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in a bare container
-        return ""

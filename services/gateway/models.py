@@ -6,6 +6,7 @@ from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import new_metadata
+from shared.operator_audit import OperatorActionMixin
 
 
 class Base(DeclarativeBase):
@@ -27,6 +28,8 @@ class Client(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     secret_rotated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Whom to call about this partner's integration (kept here only, never in events).
+    contact: Mapped[str | None] = mapped_column(String(300))
 
 
 class MintedToken(Base):
@@ -42,3 +45,7 @@ class MintedToken(Base):
     scopes: Mapped[str] = mapped_column(String(1000))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     environment: Mapped[str] = mapped_column(String(20))
+
+
+class OperatorAction(OperatorActionMixin, Base):
+    """The audit trail of operator commands (clients create/update/rotate/revoke)."""

@@ -18,6 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from shared.columns import UtcDateTime
 from shared.db import new_metadata
 from shared.inbox import ProcessedEventMixin
+from shared.operator_audit import ConsumerPauseMixin, DeadLetterDisposalMixin, OperatorActionMixin
 from shared.outbox import OutboxEventMixin
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
@@ -34,6 +35,18 @@ class OutboxEvent(OutboxEventMixin, Base):
 
 class ProcessedEvent(ProcessedEventMixin, Base):
     pass
+
+
+class OperatorAction(OperatorActionMixin, Base):
+    """The audit trail of operator commands."""
+
+
+class ConsumerPause(ConsumerPauseMixin, Base):
+    """Consumer groups or partitions an operator paused."""
+
+
+class DeadLetterDisposal(DeadLetterDisposalMixin, Base):
+    """Dead letters an operator replayed or discarded."""
 
 
 class Indicator(Base):

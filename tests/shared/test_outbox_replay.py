@@ -45,13 +45,14 @@ async def test_republish_since_a_time_requeues_only_the_events_created_since(
 
     monkeypatch.setenv("REFERRALS_DATABASE_URL", url)
     # The CLI runs its own event loop, as it does from a shell.
-    await asyncio.to_thread(
+    exit_code = await asyncio.to_thread(
         run_service_cli,
         SPEC,
         Settings,
         "services.referrals.main",
-        ["outbox", "republish", "--since", "2026-11-23T10:02:00Z"],
+        ["outbox", "republish", "--since", "2026-11-23T10:02:00Z", "--reason", "broker lost data"],
     )
+    assert exit_code == 0
 
     async with sessions() as session:
         rows = (await session.scalars(select(OutboxEvent).order_by(OutboxEvent.seq))).all()
