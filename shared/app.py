@@ -39,6 +39,7 @@ from shared.metrics_http import scrape_service
 from shared.middleware import RequestContextMiddleware
 from shared.migrations import upgrade_to_head
 from shared.outbox import OutboxEventMixin, OutboxRelay, wake_relay_after_commit
+from shared.outbox_replay import StateAnnouncer
 from shared.periodic import PeriodicJob, run_periodically
 from shared.problems import install_problem_handlers
 from shared.query_params import refuse_unknown_query_parameters
@@ -85,6 +86,8 @@ class ServiceSpec:
     consumers: ConsumerFactory | None = None
     # Use cases run every few seconds while the service runs (e.g. the overdue checks).
     periodic_jobs: Sequence[PeriodicJob] = ()
+    # `outbox announce-state`: re-announce current state for consumers to rebuild from.
+    state_announcer: StateAnnouncer | None = None
     version: str = "1.0.0"
     openapi_tags: Sequence[dict[str, str]] = ()
 

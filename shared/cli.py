@@ -72,7 +72,9 @@ def run_service_cli(
     configure_cli_logging()
     settings = settings_class()
     if args.command in OPS_COMMANDS:
-        target = OpsTarget(settings, spec.outbox_model, tuple(spec.consumed_topics))
+        target = OpsTarget(
+            settings, spec.outbox_model, tuple(spec.consumed_topics), spec.state_announcer
+        )
         return run_ops_command(args, target)
     run_service_command(args, settings, app_path=app_path, migrations_dir=spec.migrations_dir)
     return 0

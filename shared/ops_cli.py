@@ -109,6 +109,16 @@ def _add_outbox_commands(commands: argparse._SubParsersAction) -> None:
         "--include-parked", action="store_true", help="also retry rows parked after failures"
     )
     _operator_options(republish, reason_required=True)
+    announce = _leaf(
+        sub,
+        "announce-state",
+        "re-announce every entity's whole current state (for consumers to rebuild from)",
+    )
+    announce.add_argument(
+        "--since", type=parse_since, help="only those received from this ISO 8601 time on"
+    )
+    announce.add_argument("--locality", help="only this locality's")
+    _operator_options(announce, reason_required=True)
 
 
 def _leaf(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:

@@ -16,9 +16,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import consumer_pause, dead_letter_ops
 from shared.kafka import committed_lag, dead_letter_topic
-from shared.operator_audit import ALL_PARTITIONS, ALL_TOPICS, Operator, recent_operator_actions
+from shared.operator_audit import (
+    ALL_PARTITIONS,
+    ALL_TOPICS,
+    Operator,
+    recent_operator_actions,
+    record_operator_action,
+)
 from shared.outbox import OutboxEventMixin
-from shared.outbox_replay import oldest_kept_event, outbox_status, republish_since
+from shared.outbox_replay import (
+    StateAnnouncer,
+    oldest_kept_event,
+    outbox_status,
+    republish_since,
+)
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -39,6 +50,7 @@ class OpsTarget:
     settings: ServiceSettings
     outbox_model: type[OutboxEventMixin] | None = None
     consumed_topics: tuple[str, ...] = ()
+    state_announcer: StateAnnouncer | None = None
 
     @property
     def group(self) -> str:
@@ -192,6 +204,33 @@ async def _outbox_republish(args: argparse.Namespace, target: OpsTarget, session
     }
 
 
+async def _outbox_announce_state(
+    args: argparse.Namespace, target: OpsTarget, sessions: Sessions
+) -> Any:
+    if target.state_announcer is None:
+        raise Refused(f"{target.settings.service_name} has no state to announce")
+    details = {
+        "received_since": args.since.isoformat() if args.since else None,
+        "locality_code": args.locality,
+    }
+    # Recorded before the pages are written: an interrupted run is still on the record.
+    async with sessions() as session, session.begin():
+        await record_operator_action(
+            session,
+            actor=args.actor,
+            action="outbox.announce-state",
+            target=target.settings.service_name,
+            reason=args.reason,
+            details=details,
+        )
+    count = await target.state_announcer(
+        sessions, received_since=args.since, locality_code=args.locality
+    )
+    if not count:
+        raise Refused("nothing matched: no state announced")
+    return {"announced": count, **details, "note": "the running service's relay sends them"}
+
+
 def _outbox(target: OpsTarget) -> type[OutboxEventMixin]:
     if target.outbox_model is None:
         raise Refused("this service has no outbox")
@@ -211,4 +250,5 @@ COMMANDS: dict[
     ("consumers", "resume"): _consumers_pause_or_resume,
     ("outbox", "status"): _outbox_status,
     ("outbox", "republish"): _outbox_republish,
+    ("outbox", "announce-state"): _outbox_announce_state,
 }

@@ -7,7 +7,7 @@ consumer's inbox drops the ones it already handled, so re-announcing too much is
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -130,3 +130,20 @@ async def outbox_status(
 def _utc(moment: datetime | None) -> datetime | None:
     # SQLite gives times back naive; every time stored is UTC.
     return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
+
+
+class StateAnnouncer(Protocol):
+    """A service's re-announcement of its entities' whole current state (not kept events).
+
+    For consumers to rebuild what they derive when the events themselves are gone (older than
+    the outbox retention, or a consumer's database restored from an old backup). Writes the
+    announcements to the outbox; returns how many entities were announced.
+    """
+
+    async def __call__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        received_since: datetime | None,
+        locality_code: str | None,
+    ) -> int: ...

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.referrals.api import routers
 from services.referrals.config import Settings
 from services.referrals.models import OutboxEvent, ProcessedEvent
+from services.referrals.service.announce import announce_states_now
 from services.referrals.service.overdue import check_overdue
 from shared.app import ServiceSpec, create_service_app
 from shared.periodic import PeriodicJob
@@ -22,6 +23,7 @@ SPEC = ServiceSpec(
     periodic_jobs=[
         PeriodicJob("announce overdue referral clocks", check_overdue, "overdue_check_interval_s")
     ],
+    state_announcer=announce_states_now,
 )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.referrals import events, repository
 from services.referrals.models import OutboxEvent
 from services.referrals.service.casework import within_due
+from shared.clock import system_clock
 from shared.outbox import add_event
 
 PAGE_SIZE = 500
@@ -59,3 +60,16 @@ async def announce_referral_states(
         if not page:
             return Announcement(referrals=announced, pages=pages)
         announced, pages, after_id = announced + len(page), pages + 1, page[-1].id
+
+
+async def announce_states_now(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    received_since: datetime | None,
+    locality_code: str | None,
+) -> int:
+    """`outbox announce-state` of the referrals service: announced now, by the system clock."""
+    announcement = await announce_referral_states(
+        sessions, now=system_clock, received_since=received_since, locality_code=locality_code
+    )
+    return announcement.referrals

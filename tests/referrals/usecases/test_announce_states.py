@@ -1,17 +1,26 @@
 """Re-announcing every referral's state: one event per referral, in pages, ids and codes only."""
 
+import argparse
+import asyncio
+import json
 from datetime import timedelta
+from pathlib import Path
 
 import orjson
 import pytest
 from sqlalchemy import select
 
 from services.referrals.domain import Track
+from services.referrals.main import SPEC
 from services.referrals.models import OutboxEvent
 from services.referrals.schemas import ResolveRequest, TriageRequest
 from services.referrals.service import casework
 from services.referrals.service.announce import announce_referral_states
+from shared.cli import add_service_commands
 from shared.contracts import referrals as contract
+from shared.operator_audit import recent_operator_actions
+from shared.ops_cli import add_ops_commands, run_ops_command
+from shared.ops_commands import OpsTarget
 from tests.referrals.usecases.conftest import Desk, caller
 
 pytestmark = pytest.mark.usecases
@@ -74,3 +83,37 @@ async def test_announcing_can_be_narrowed_to_a_locality_and_a_start(desk: Desk) 
 
     assert outcome.referrals == 1
     assert list(await announced(desk)) == [recent]
+
+
+async def test_the_operator_command_announces_and_puts_itself_on_the_record(
+    desk: Desk, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    await desk.receive()
+    await desk.receive()
+    settings = desk.settings.model_copy(
+        update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'usecase.sqlite3'}"}
+    )
+    target = OpsTarget(settings, OutboxEvent, (), SPEC.state_announcer)
+    parser = argparse.ArgumentParser()
+    add_ops_commands(add_service_commands(parser))
+
+    async def run(*argv: str) -> tuple[int, str]:
+        capsys.readouterr()
+        args = parser.parse_args(["outbox", "announce-state", *argv, "--json"])
+        code = await asyncio.to_thread(run_ops_command, args, target)
+        return code, capsys.readouterr().out
+
+    code, out = await run("--reason", "metrics restored from last week's backup")
+    assert code == 0
+    assert json.loads(out)["announced"] == 2
+    assert len(await announced(desk)) == 2
+    async with desk.sessions() as session:
+        [action] = await recent_operator_actions(session, limit=5)
+    assert (action.action, action.reason) == (
+        "outbox.announce-state",
+        "metrics restored from last week's backup",
+    )
+    # Nothing matched: exit 1, for scripts.
+    assert (await run("--locality", "NP", "--reason", "rebuild Newport"))[0] == 1
+    with pytest.raises(SystemExit):  # the reason is required: a usage error, exit 2
+        parser.parse_args(["outbox", "announce-state"])
