@@ -57,7 +57,7 @@ PROBLEM_SCHEMAS: dict[str, dict[str, Any]] = {
     FIELD_ERROR: {
         "title": FIELD_ERROR,
         "type": "object",
-        "required": ["field", "message"],
+        "required": ["field"],
         "properties": {
             "field": {"type": "string", "description": "e.g. `date_of_birth`, `query.limit`"},
             "message": {"type": "string"},

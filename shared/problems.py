@@ -166,14 +166,16 @@ async def _handle_http(request: Request, error: StarletteHTTPException) -> JSONR
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route of the app serves at the request's path."""
-    methods: set[str] = set()
+    """Every method the app serves at the request's path. Of the templates matching it, the
+    most literal ones name the resource (`/observations/import`, not `/observations/{id}`)."""
+    matching: dict[int, set[str]] = {}
     for route in iter_route_contexts(request.app.routes):
         if route.path and route.methods:
             pattern, _, _ = compile_path(route.path)
             if pattern.match(request.url.path):
-                methods |= route.methods
-    return sorted(methods)
+                literal = sum(not part.startswith("{") for part in route.path.split("/"))
+                matching.setdefault(literal, set()).update(route.methods)
+    return sorted(matching[max(matching)]) if matching else []
 
 
 INTERNAL_ERROR_DETAIL = "The service failed; the request id identifies the log entry."

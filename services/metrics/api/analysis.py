@@ -2,7 +2,6 @@
 
 import csv
 import io
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -31,11 +30,12 @@ from services.metrics.service import analysis as analysis_service
 from services.metrics.service import derived
 from services.metrics.service import observations as service
 from shared.app import SessionDep
+from shared.input_rules import IsoDateTime
 from shared.problems import NotFound, Unprocessable
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"])
 
-AsOf = Annotated[datetime | None, Query(description="use values as known at this time")]
+AsOf = Annotated[IsoDateTime | None, Query(description="use values as known at this time")]
 SCORECARD_COLUMNS = (
     "indicator_code", "name", "unit", "desired_direction", "source", "latest_period",
     "latest_value", "baseline_period", "baseline_value", "change_absolute", "change_relative",
