@@ -38,6 +38,7 @@ from shared.logs import configure_logging
 from shared.metrics_http import scrape_service
 from shared.middleware import RequestContextMiddleware
 from shared.migrations import upgrade_to_head
+from shared.openapi_errors import install_error_contract
 from shared.outbox import OutboxEventMixin, OutboxRelay, wake_relay_after_commit
 from shared.outbox_replay import StateAnnouncer
 from shared.periodic import PeriodicJob, run_periodically
@@ -114,6 +115,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.include_router(health_router(spec))
     for router in spec.routers:
         app.include_router(router, dependencies=[Depends(authenticate)])
+    install_error_contract(app)
     telemetry.instrument_app(app)
     return app
 

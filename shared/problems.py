@@ -6,7 +6,9 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from shared import tracing
 
@@ -148,14 +150,32 @@ def _describe(item: Any) -> dict[str, Any]:
 
 async def _handle_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
     titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 403: "Forbidden"}
+    headers = getattr(error, "headers", None)
+    if error.status_code == 405:
+        # Starlette names only the methods of the first route matching the path; a path served
+        # by several routes (GET and POST on /referrals) allows all of theirs (RFC 9110 15.5.6).
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
     return problem_response(
         error.status_code,
         titles.get(error.status_code, "HTTP error"),
         str(error.detail),
         slug=f"http-{error.status_code}",
         instance=request.url.path,
-        headers=getattr(error, "headers", None),
+        headers=headers,
     )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the app serves at the request's path. Of the templates matching it, the
+    most literal ones name the resource (`/observations/import`, not `/observations/{id}`)."""
+    matching: dict[int, set[str]] = {}
+    for route in iter_route_contexts(request.app.routes):
+        if route.path and route.methods:
+            pattern, _, _ = compile_path(route.path)
+            if pattern.match(request.url.path):
+                literal = sum(not part.startswith("{") for part in route.path.split("/"))
+                matching.setdefault(literal, set()).update(route.methods)
+    return sorted(matching[max(matching)]) if matching else []
 
 
 INTERNAL_ERROR_DETAIL = "The service failed; the request id identifies the log entry."

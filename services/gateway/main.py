@@ -20,7 +20,7 @@ from services.gateway.breaker import CircuitBreaker
 from services.gateway.config import Settings
 from services.gateway.contracts import ServiceContracts
 from services.gateway.docs import docs_router
-from services.gateway.oauth import TokenIssuer, oauth_router
+from services.gateway.oauth import TOKEN_SCHEMAS, TokenIssuer, oauth_router
 from services.gateway.open311 import open311_router
 from services.gateway.open311_door import Open311Door
 from services.gateway.openapi import MergedOpenApi
@@ -173,6 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def openapi_document(request: Request) -> JSONResponse:
         """The merged OpenAPI document of the whole system."""
         own = get_openapi(title=TITLE, version="1.0.0", description=DESCRIPTION, routes=app.routes)
+        own.setdefault("components", {}).setdefault("schemas", {}).update(TOKEN_SCHEMAS)
         return JSONResponse(await openapi.document(parts.proxy.session, own))
 
     app.add_middleware(

@@ -19,6 +19,7 @@ from services.gateway import clients
 from services.gateway.models import Client
 from services.gateway.ratelimit import LimiterHolder, RatePolicy
 from shared.auth import mint_token
+from shared.openapi_errors import problem_response as problem_response_schema
 from shared.problems import problem_response
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -94,6 +95,52 @@ TOKEN_REQUEST_SCHEMA: dict[str, Any] = {
     "security": [{"ClientBasic": []}, {}],
 }
 
+TOKEN_ANSWER_SCHEMA: dict[str, Any] = {
+    "title": "TokenResponse",
+    "type": "object",
+    "description": "An access token (RFC 6749 5.1): send it as `Authorization: Bearer <token>`.",
+    "required": ["access_token", "token_type", "expires_in", "scope"],
+    "properties": {
+        "access_token": {"type": "string", "description": "An RFC 9068 JWT."},
+        "token_type": {"type": "string", "enum": ["Bearer"]},
+        "expires_in": {"type": "integer", "description": "Seconds until it expires."},
+        "scope": {"type": "string", "description": "The scopes granted, space-separated."},
+    },
+}
+TOKEN_ERROR_SCHEMA: dict[str, Any] = {
+    "title": "TokenError",
+    "type": "object",
+    "description": "A refused token request, in the RFC 6749 5.2 shape OAuth libraries read.",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "string",
+            "enum": [
+                "invalid_request",
+                "invalid_client",
+                "unsupported_grant_type",
+                "invalid_scope",
+            ],
+        },
+        "error_description": {"type": "string"},
+    },
+}
+# In the gateway's own OpenAPI components (main.py), so clients get named types.
+TOKEN_SCHEMAS = {"TokenResponse": TOKEN_ANSWER_SCHEMA, "TokenError": TOKEN_ERROR_SCHEMA}
+_TOKEN_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/TokenError"}}}
+TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The access token",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenResponse"}}},
+    },
+    400: {
+        "description": "A malformed request, another grant type or a scope not granted",
+        "content": _TOKEN_ERROR,
+    },
+    401: {"description": "Unknown client, wrong secret or revoked client", "content": _TOKEN_ERROR},
+    429: problem_response_schema(429, "Too many token requests from this address"),
+}
+
 
 def oauth_router(
     sessions: async_sessionmaker[AsyncSession],
@@ -103,7 +150,12 @@ def oauth_router(
 ) -> APIRouter:
     router = APIRouter(tags=["oauth"])
 
-    @router.post("/oauth/token", openapi_extra=TOKEN_REQUEST_SCHEMA)
+    @router.post(
+        "/oauth/token",
+        openapi_extra=TOKEN_REQUEST_SCHEMA,
+        responses=TOKEN_RESPONSES,
+        response_class=JSONResponse,
+    )
     async def token(request: Request) -> Response:
         """Exchange a partner client's id and secret for a short-lived access token."""
         # Attempts per caller address are limited, so secrets cannot be guessed at speed.

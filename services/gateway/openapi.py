@@ -18,6 +18,7 @@ from services.gateway.contracts import ServiceContracts
 from services.gateway.routing import RouteTable
 from services.gateway.scopes import HTTP_METHODS
 from shared.auth import KNOWN_SCOPES, SECURITY_SCHEME
+from shared.openapi_errors import PROBLEM_SCHEMAS, document_operation_errors
 
 SCHEMA_REF = "#/components/schemas/"
 
@@ -62,6 +63,7 @@ def merge_documents(
             if routes.service_for(path) != service:
                 continue
             for operation in _operations(item):
+                document_operation_errors(operation, gateway_statuses(operation))
                 operation.setdefault("tags", [service])
                 if operation.get("operationId") in operation_ids:
                     operation["operationId"] = f"{service}_{operation['operationId']}"
@@ -71,7 +73,18 @@ def merge_documents(
             tags.setdefault(tag["name"], tag)
     if tags:
         merged["tags"] = list(tags.values())
+    schemas.update(PROBLEM_SCHEMAS)
     return merged
+
+
+def gateway_statuses(operation: dict[str, Any]) -> set[int]:
+    """What the gateway answers before or instead of the service: no valid token (401), the
+    client's rate limit (429), a body past its limit (413), a service unreachable (502), paused
+    by its circuit breaker (503) or too slow (504)."""
+    statuses = {401, 429, 502, 503, 504}
+    if "requestBody" in operation:
+        statuses.add(413)
+    return statuses
 
 
 def _schema_owners(

@@ -2,7 +2,6 @@
 
 import csv
 import io
-from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -32,11 +31,12 @@ from services.metrics.service import analysis as analysis_service
 from services.metrics.service import derived
 from services.metrics.service import observations as service
 from shared.app import SessionDep
+from shared.input_rules import IsoDate, IsoDateTime
 from shared.problems import NotFound, Unprocessable
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"])
 
-AsOf = Annotated[datetime | None, Query(description="use values as known at this time")]
+AsOf = Annotated[IsoDateTime | None, Query(description="use values as known at this time")]
 SCORECARD_COLUMNS = (
     "indicator_code", "name", "unit", "desired_direction", "source", "latest_period",
     "latest_value", "baseline_period", "baseline_value", "change_absolute", "change_relative",
@@ -181,9 +181,9 @@ async def derived_indicator(
     locality: Annotated[list[str] | None, Query(description="locality codes (all if none)")] = None,
     granularity: Granularity = Granularity.MONTH,
     from_: Annotated[
-        date | None, Query(alias="from", description="keep periods starting on or after")
+        IsoDate | None, Query(alias="from", description="keep periods starting on or after")
     ] = None,
-    to: Annotated[date | None, Query(description="keep periods ending on or before")] = None,
+    to: Annotated[IsoDate | None, Query(description="keep periods ending on or before")] = None,
 ) -> DerivedSeriesList:
     """A derived indicator's series per locality, computed from the event stream."""
     if indicator_code not in derived.CALCULATIONS:

@@ -10,14 +10,15 @@ from services.metrics.flow_schemas import FlowComparisonOut, FlowOut, comparison
 from services.metrics.service import flow as flow_service
 from shared.app import SessionDep
 from shared.clock import NowDep
+from shared.input_rules import IsoDate, IsoDateTime
 
 router = APIRouter(prefix="/api/v1", tags=["referral flow"])
 
-AsOf = Annotated[datetime | None, Query(description="count only what was known at this time")]
+AsOf = Annotated[IsoDateTime | None, Query(description="count only what was known at this time")]
 Channel = Annotated[
     str | None, Query(max_length=32, description="one referral channel, e.g. phone")
 ]
-Day = Annotated[date | None, Query()]
+Day = Annotated[IsoDate | None, Query()]
 
 
 def _today(as_of: datetime | None, now: datetime) -> date:
@@ -32,9 +33,9 @@ async def area_referral_flow(
     areas: AreasDep,
     now: NowDep,
     from_: Annotated[
-        date | None, Query(alias="from", description="first day (12 weeks back)")
+        IsoDate | None, Query(alias="from", description="first day (12 weeks back)")
     ] = None,
-    to: Annotated[date | None, Query(description="last day, included (default today)")] = None,
+    to: Annotated[IsoDate | None, Query(description="last day, included (default today)")] = None,
     channel: Channel = None,
     as_of: AsOf = None,
 ) -> FlowOut:

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from services.metrics.areas import Area, load_areas
 from services.metrics.config import Settings
@@ -28,6 +28,7 @@ from shared.app import SessionDep
 from shared.app import SettingsDep as SharedSettingsDep
 from shared.auth import Caller, require_scope
 from shared.clock import NowDep
+from shared.input_rules import IsoDateTime
 from shared.problems import NotFound, Problem, Unprocessable
 
 router = APIRouter(prefix="/api/v1", tags=["metrics"])
@@ -69,7 +70,12 @@ def as_utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-@router.post("/indicators", response_model=IndicatorOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/indicators",
+    response_model=IndicatorOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "An indicator with this code exists"}},
+)
 async def create_indicator(
     request: IndicatorCreate,
     session: SessionDep,
@@ -122,7 +128,11 @@ async def update_indicator(
     )
 
 
-@router.delete("/indicators/{code}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/indicators/{code}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={409: {"description": "A derived indicator, or one with observations"}},
+)
 async def delete_indicator(
     code: str, session: SessionDep, caller: Writer, writers: WritersDep
 ) -> Response:
@@ -166,7 +176,15 @@ CSV_BODY = {
 }
 
 
-@router.post("/observations/import", response_model=ImportReport, openapi_extra=CSV_BODY)
+@router.post(
+    "/observations/import",
+    response_model=ImportReport,
+    openapi_extra=CSV_BODY,
+    responses={
+        413: {"description": "The file is larger than the import limit"},
+        415: {"description": "The body is not text/csv"},
+    },
+)
 async def import_observations(
     request: Request,
     session: SessionDep,
@@ -205,7 +223,7 @@ async def list_observations(
     caller: Reader,
     indicator: Annotated[str | None, Query(max_length=64)] = None,
     area: Annotated[str | None, Query(max_length=32)] = None,
-    as_of: Annotated[datetime | None, Query(description="values as known at this time")] = None,
+    as_of: Annotated[IsoDateTime | None, Query(description="values as known at this time")] = None,
     include_revisions: bool = False,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Limit = 100,
@@ -225,9 +243,9 @@ async def list_observations(
     )
 
 
-@router.get("/observations/{observation_id}", response_model=ObservationOut)
+@router.get("/observations/{observation_id:int}", response_model=ObservationOut)
 async def get_observation(
-    observation_id: int, session: SessionDep, caller: Reader
+    observation_id: Annotated[int, Path(ge=1, le=2**63 - 1)], session: SessionDep, caller: Reader
 ) -> ObservationOut:
     """One observation (any revision)."""
     return ObservationOut.model_validate(await service.get_observation(session, observation_id))

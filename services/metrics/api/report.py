@@ -14,15 +14,18 @@ from services.metrics.service import flow as flow_service
 from services.metrics.service.report import build_report
 from shared.app import SessionDep
 from shared.clock import NowDep
+from shared.input_rules import IsoDate, IsoDateTime
 
 router = APIRouter(prefix="/api/v1", tags=["report"])
 
 REPORT_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"content": {"text/html": {}, "application/pdf": {}}, "description": "the report"}
 }
-AsOf = Annotated[datetime | None, Query(description="the report as the system knew it then")]
-From = Annotated[date | None, Query(alias="from", description="referral period's first day")]
-To = Annotated[date | None, Query(description="referral period's last day (default the as-at day)")]
+AsOf = Annotated[IsoDateTime | None, Query(description="the report as the system knew it then")]
+From = Annotated[IsoDate | None, Query(alias="from", description="referral period's first day")]
+To = Annotated[
+    IsoDate | None, Query(description="referral period's last day (default the as-at day)")
+]
 Format = Annotated[Literal["html", "pdf"] | None, Query(description="instead of Accept")]
 
 

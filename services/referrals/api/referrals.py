@@ -1,6 +1,5 @@
 """Routes for referrals themselves: intake, reading, listing, the taxonomy, overdue checks."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
@@ -20,6 +19,7 @@ from services.referrals.service import intake, overdue, reading
 from shared.app import SessionDep
 from shared.auth import Caller, require_scope
 from shared.etag import etag
+from shared.input_rules import IsoDateTime
 
 router = APIRouter(prefix="/api/v1", tags=["referrals"])
 
@@ -82,8 +82,8 @@ async def list_referrals(
     track: Track | None = None,
     category_code: Annotated[str | None, Query(max_length=64)] = None,
     overdue_: Annotated[bool | None, Query(alias="overdue")] = None,
-    received_from: datetime | None = None,
-    received_to: datetime | None = None,
+    received_from: IsoDateTime | None = None,
+    received_to: IsoDateTime | None = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: PageLimit = None,
 ) -> ReferralPage:
