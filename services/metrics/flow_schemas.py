@@ -41,7 +41,7 @@ class FlowOut(FlowFigures):
     localities: list[FlowFigures] = Field(description="the localities the totals add up from")
 
 
-class ChangeOut(BaseModel):
+class PeriodChangeOut(BaseModel):
     before: float
     after: float
     absolute: float
@@ -55,9 +55,9 @@ class ChangeOut(BaseModel):
 class FlowComparisonOut(BaseModel):
     before: FlowOut
     after: FlowOut
-    received_per_day: ChangeOut
-    see_and_solve_share: ChangeOut
-    within_day_share: ChangeOut
+    received_per_day: PeriodChangeOut
+    see_and_solve_share: PeriodChangeOut
+    within_day_share: PeriodChangeOut
 
 
 def figures(flow: ReferralFlow) -> FlowFigures:
@@ -93,8 +93,8 @@ def flow_out(flow: AreaFlow) -> FlowOut:
     )
 
 
-def change_out(change: PeriodChange) -> ChangeOut:
-    return ChangeOut(
+def change_out(change: PeriodChange) -> PeriodChangeOut:
+    return PeriodChangeOut(
         before=change.before,
         after=change.after,
         absolute=change.absolute,
