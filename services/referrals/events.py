@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from services.referrals.domain import as_utc
-from services.referrals.models import PartnerTask, Referral
+from services.referrals.models import PartnerTask, Referral, ReferralShare
 from shared.contracts import referrals as contract
 from shared.events import EventEnvelope, new_event
 
@@ -122,3 +122,24 @@ def referral_overdue(referral: Referral, detected_at: datetime) -> EventEnvelope
         lead_organisation=referral.lead_organisation,
     )
     return _event(referral, contract.REFERRAL_OVERDUE_V1, payload)
+
+
+def referral_shared(referral: Referral, share: ReferralShare, organisation: str) -> EventEnvelope:
+    payload = contract.ReferralSharedV1(
+        **_common(referral, organisation),
+        shared_organisation=share.organisation,
+        lawful_basis=share.lawful_basis,
+        shared_at=as_utc(share.shared_at),
+    )
+    return _event(referral, contract.REFERRAL_SHARED_V1, payload)
+
+
+def share_revoked(
+    referral: Referral, revoked_organisation: str, organisation: str, at: datetime
+) -> EventEnvelope:
+    payload = contract.ReferralShareRevokedV1(
+        **_common(referral, organisation),
+        revoked_organisation=revoked_organisation,
+        revoked_at=as_utc(at),
+    )
+    return _event(referral, contract.REFERRAL_SHARE_REVOKED_V1, payload)

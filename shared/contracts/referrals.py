@@ -21,6 +21,8 @@ REFERRAL_RESOLVED_V1 = "referrals.referral.resolved.v1"
 REFERRAL_CLOSED_V1 = "referrals.referral.closed.v1"
 REFERRAL_REOPENED_V1 = "referrals.referral.reopened.v1"
 REFERRAL_OVERDUE_V1 = "referrals.referral.overdue.v1"
+REFERRAL_SHARED_V1 = "referrals.referral.shared.v1"
+REFERRAL_SHARE_REVOKED_V1 = "referrals.referral.share_revoked.v1"
 
 # Track codes used in REFERRAL_TRIAGED_V1.track
 TRACKS = ("see_and_solve", "multi_agency", "signpost", "no_further_action", "escalate_statutory")
@@ -103,3 +105,18 @@ class ReferralOverdueV1(ReferralEvent):
     due_at: datetime
     detected_at: datetime
     lead_organisation: str | None = None
+
+
+class ReferralSharedV1(ReferralEvent):
+    """The referral was shared with another organisation (a disclosure, on a lawful basis)."""
+
+    shared_organisation: str
+    lawful_basis: str
+    shared_at: datetime
+
+
+class ReferralShareRevokedV1(ReferralEvent):
+    """A share ended: the organisation no longer sees the referral through it."""
+
+    revoked_organisation: str
+    revoked_at: datetime

@@ -6,8 +6,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.referrals import events, repository
 from services.referrals.domain import as_utc
+from services.referrals.domain.webhooks import WebhookEventType
 from services.referrals.models import OutboxEvent
 from services.referrals.service.access import record_change
+from services.referrals.service.webhook_notices import notify_partners
 from shared import metrics
 from shared.outbox import add_event
 
@@ -40,6 +42,7 @@ async def notify_overdue(session: AsyncSession, *, now: datetime) -> int:
                     new_version=False,
                 )
                 add_event(session, OutboxEvent, events.referral_overdue(referral, now))
+                await notify_partners(session, referral, WebhookEventType.REFERRAL_OVERDUE, now)
                 notified += 1
         if len(due) < BATCH_SIZE:
             metrics.overdue_breached("referral_clock", notified)
