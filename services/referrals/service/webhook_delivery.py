@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import event as orm_event
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from standardwebhooks import Webhook
 
 from services.referrals import webhook_repository
@@ -95,11 +95,13 @@ class DeliveryWorker:
             if session.info.pop(STAGED_DELIVERIES_FLAG, False):
                 self.wake()
 
-        def after_rollback(session: Session) -> None:
-            session.info.pop(STAGED_DELIVERIES_FLAG, None)
+        def after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+            # A rolled-back transaction's deliveries are gone: forget the flag with them.
+            if transaction.parent is None:
+                session.info.pop(STAGED_DELIVERIES_FLAG, None)
 
         orm_event.listen(session_class, "after_commit", after_commit)
-        orm_event.listen(session_class, "after_soft_rollback", after_rollback)
+        orm_event.listen(session_class, "after_transaction_end", after_transaction_end)
 
     async def run(self) -> None:
         async with httpx.AsyncClient(
