@@ -1,4 +1,4 @@
-"""Partners are told, not made to poll: signed webhooks, retried in order, only to those entitled."""
+"""Partners are told, not made to poll: signed webhooks, retried in order, to those entitled."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
