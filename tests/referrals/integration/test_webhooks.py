@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from services.referrals import webhook_repository
 from services.referrals.config import Settings
 from services.referrals.main import create_app
 from tests import harness
@@ -120,6 +121,10 @@ async def test_a_failing_endpoint_gets_every_notification_in_order_once_it_recov
         # The later notifications about the referral wait behind the first: never sent yet.
         assert set(receiver.attempts) == {first["id"]}
         assert [d["status"] for d in later] == ["pending", "pending"]
+        # Waiting ones are not "due" to the worker (it would spin): it sleeps until the retry.
+        async with hub.app.state.runtime.sessions() as session:
+            next_due = await webhook_repository.next_due_at(session)
+        assert next_due is not None and next_due > hub.now
 
         receiver.failing = False
         move_clock(hub, timedelta(hours=1))

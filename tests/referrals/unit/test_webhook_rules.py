@@ -1,5 +1,6 @@
 """Webhook rules: who is told, which targets are refused, how long retries go on."""
 
+import itertools
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -121,4 +122,4 @@ def test_retries_back_off_with_jitter_for_more_than_a_day_then_stop(seed: int) -
     assert min(gaps) >= policy.first_delay * (1 - policy.jitter)
     assert max(gaps) <= policy.max_delay * (1 + policy.jitter)
     # Backing off: each early gap is longer than the one before, jitter notwithstanding.
-    assert all(later > earlier for earlier, later in zip(gaps[:4], gaps[1:5], strict=True))
+    assert all(later > earlier for earlier, later in itertools.pairwise(gaps[:5]))
