@@ -143,3 +143,17 @@ def share_revoked(
         revoked_at=as_utc(at),
     )
     return _event(referral, contract.REFERRAL_SHARE_REVOKED_V1, payload)
+
+
+def task_overdue(referral: Referral, task: PartnerTask, detected_at: datetime) -> EventEnvelope:
+    assert task.due_at is not None
+    # The service noticed, not a caller: the organisation coordinating the referral is named.
+    organisation = referral.coordinating_organisation or referral.created_by_organisation
+    payload = contract.ReferralTaskOverdueV1(
+        **_common(referral, organisation),
+        task_id=task.id,
+        assigned_organisation=task.organisation,
+        due_at=as_utc(task.due_at),
+        detected_at=detected_at,
+    )
+    return _event(referral, contract.REFERRAL_TASK_OVERDUE_V1, payload)

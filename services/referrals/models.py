@@ -136,6 +136,8 @@ class HistoryEntry(Base):
 
 class PartnerTask(Base):
     __tablename__ = "partner_task"
+    # The overdue check: open tasks past due that nobody was told about.
+    __table_args__ = (Index("ix_partner_task_overdue", "overdue_notified_at", "due_at"),)
 
     seq: Mapped[int] = mapped_column(SequenceType, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(36), unique=True)
@@ -159,6 +161,8 @@ class PartnerTask(Base):
     sharing_agreement_ref: Mapped[str | None] = mapped_column(String(100))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     withdraw_reason: Mapped[str | None] = mapped_column(Text)
+    # When the holder was told the task is overdue (once per task).
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class CaseNote(Base):

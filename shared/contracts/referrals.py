@@ -21,6 +21,7 @@ REFERRAL_RESOLVED_V1 = "referrals.referral.resolved.v1"
 REFERRAL_CLOSED_V1 = "referrals.referral.closed.v1"
 REFERRAL_REOPENED_V1 = "referrals.referral.reopened.v1"
 REFERRAL_OVERDUE_V1 = "referrals.referral.overdue.v1"
+REFERRAL_TASK_OVERDUE_V1 = "referrals.referral.task_overdue.v1"
 REFERRAL_SHARED_V1 = "referrals.referral.shared.v1"
 REFERRAL_SHARE_REVOKED_V1 = "referrals.referral.share_revoked.v1"
 
@@ -120,3 +121,12 @@ class ReferralShareRevokedV1(ReferralEvent):
 
     revoked_organisation: str
     revoked_at: datetime
+
+
+class ReferralTaskOverdueV1(ReferralEvent):
+    """A partner task passed its due time unfinished (emitted once per task)."""
+
+    task_id: str
+    assigned_organisation: str
+    due_at: datetime
+    detected_at: datetime

@@ -18,6 +18,7 @@ class WebhookEventType(StrEnum):
     """What a partner may subscribe to (the `type` of a notification)."""
 
     TASK_ASSIGNED = "task.assigned"
+    TASK_OVERDUE = "task.overdue"
     REFERRAL_OVERDUE = "referral.overdue"
     REFERRAL_SHARED = "referral.shared"
     REFERRAL_SHARE_WITHDRAWN = "referral.share_withdrawn"
@@ -30,6 +31,7 @@ class WebhookEventType(StrEnum):
 ADDRESSED = frozenset(
     {
         WebhookEventType.TASK_ASSIGNED,
+        WebhookEventType.TASK_OVERDUE,
         WebhookEventType.REFERRAL_SHARED,
         WebhookEventType.REFERRAL_SHARE_WITHDRAWN,
     }

@@ -343,3 +343,39 @@ async def test_a_name_that_later_resolves_to_loopback_is_refused_at_delivery(
     assert attempt["status"] == "pending"  # retried later, in case the name is fixed
     assert attempt["last_status_code"] is None  # no request was made
     assert attempt["last_error"] == "refused: the host resolves to a non-public address (127.0.0.1)"
+
+
+async def test_the_holder_of_a_task_past_due_is_told_once(hub: Hub) -> None:
+    async with running_receiver() as receiver:
+        created = await subscribe(hub, HOUSING, receiver.url, ["task.overdue"])
+        receiver.secret = created["secret"]
+        referral_id = (await hub.create())["id"]
+        await hub.triage(referral_id, "multi_agency", lead_organisation="NO-LEAD")
+        due = hub.now + timedelta(days=2)
+        task = await hub.act(
+            referral_id,
+            "tasks",
+            {
+                "organisation": HOUSING,
+                "description": "Visit",
+                "due_at": due.isoformat(),
+                **TASK_BASIS,
+            },
+        )
+        assert task.status_code == 201, task.text
+
+        async def overdue_check() -> dict[str, Any]:
+            response = await hub.client.post(
+                "/api/v1/referrals/overdue-checks", headers=hub.as_("NO-HUB")
+            )
+            assert response.status_code == 200, response.text
+            return dict(response.json())
+
+        assert (await overdue_check())["tasks_notified"] == 0
+        hub.now = due + timedelta(minutes=1)
+        assert (await overdue_check())["tasks_notified"] == 1
+        assert (await overdue_check())["tasks_notified"] == 0
+        await wait_until(lambda: receiver.accepted, timeout_s=30)
+        (notice,) = receiver.accepted
+        assert notice["type"] == "task.overdue"
+        assert notice["data"]["task_id"] == task.json()["id"]

@@ -1,4 +1,5 @@
-"""webhook subscriptions of partner organisations and the log of deliveries to them
+"""webhook subscriptions of partner organisations, the log of deliveries to them, and the
+once-only overdue notice of partner tasks
 
 Revision ID: 0006
 Revises: 0005
@@ -17,6 +18,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("partner_task", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("overdue_notified_at", sa.DateTime(timezone=True), nullable=True)
+        )
+        batch_op.create_index("ix_partner_task_overdue", ["overdue_notified_at", "due_at"])
     op.create_table(
         "webhook_subscription",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -79,3 +85,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("webhook_delivery")
     op.drop_table("webhook_subscription")
+    with op.batch_alter_table("partner_task", schema=None) as batch_op:
+        batch_op.drop_index("ix_partner_task_overdue")
+        batch_op.drop_column("overdue_notified_at")
