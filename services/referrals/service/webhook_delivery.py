@@ -174,7 +174,9 @@ class DeliveryWorker:
                 error = f"HTTP {status_code}"
         except UnsafeTarget as refused:
             error = f"refused: {refused}"
-        except httpx.HTTPError as failure:
+        except Exception as failure:
+            # Any failure is a failed attempt (httpx.HTTPError, but also a URL httpx cannot use):
+            # an attempt must always be recorded, or its claim would expire and repeat unending.
             error = f"{type(failure).__name__}: {failure}"[:500]
         await self._record(delivery.seq, subscription.id, status_code, error)
 
