@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.referrals.domain.clocks import WorkingCalendar, parse_bank_holidays
@@ -46,6 +47,18 @@ class Settings(ServiceSettings):
     webhooks_timeout_s: float = 10.0
     # The longest the worker sleeps with nothing due, in case a wake-up was missed.
     webhooks_idle_poll_s: float = 5.0
+
+    @model_validator(mode="after")
+    def _webhooks_stay_safe_in_production(self) -> "Settings":
+        if self.environment == "production" and (
+            self.webhooks_require_https is False or self.webhooks_allow_private_targets
+        ):
+            raise ValueError(
+                "referrals refuses to start in production with webhooks to plain http or to "
+                "private addresses (REFERRALS_WEBHOOKS_REQUIRE_HTTPS, "
+                "REFERRALS_WEBHOOKS_ALLOW_PRIVATE_TARGETS)"
+            )
+        return self
 
     def webhook_target_policy(self) -> TargetPolicy:
         relaxed = self.environment in ("development", "test")

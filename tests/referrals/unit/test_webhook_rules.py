@@ -3,10 +3,13 @@
 import itertools
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from services.referrals.config import Settings
 from services.referrals.domain.sharing import Involvement
@@ -96,13 +99,35 @@ def test_resolved_addresses_must_all_be_public(addresses: list[str]) -> None:
         check_addresses(addresses, STRICT)
 
 
-def test_the_policy_is_strict_unless_in_development_or_tests() -> None:
+def production(tmp_path: Path, **overrides: Any) -> Settings:
+    (tmp_path / "public.pem").write_text("public")
+    (tmp_path / "db-password").write_text("s3cr3t")
+    return Settings(
+        environment="production",
+        data_dir=tmp_path / "data",
+        database_host="db.internal",
+        database_user="referrals_app",
+        database_password_file=tmp_path / "db-password",
+        auth_public_key_file=tmp_path / "public.pem",
+        forwarded_allow_ips="10.0.0.0/8",
+        **overrides,
+    )
+
+
+def test_the_policy_is_strict_unless_in_development_or_tests(tmp_path: Path) -> None:
     assert Settings(environment="test").webhook_target_policy() == RELAXED
     assert Settings(environment="development").webhook_target_policy() == RELAXED
-    strict = Settings.model_construct(
-        environment="production", webhooks_require_https=None, webhooks_allow_private_targets=None
-    )
-    assert strict.webhook_target_policy() == STRICT
+    assert production(tmp_path).webhook_target_policy() == STRICT
+
+
+@pytest.mark.parametrize(
+    "unsafe", [{"webhooks_require_https": False}, {"webhooks_allow_private_targets": True}]
+)
+def test_production_refuses_to_relax_the_webhook_targets(
+    tmp_path: Path, unsafe: dict[str, bool]
+) -> None:
+    with pytest.raises(ValidationError, match="WEBHOOKS"):
+        production(tmp_path, **unsafe)
 
 
 @given(seed=st.integers(min_value=0, max_value=2**32))
