@@ -45,6 +45,7 @@ KNOWN_SCOPES = frozenset(
         "metrics:read",
         "metrics:write",
         "audit:read",
+        "webhooks:manage",
         "admin",
     }
 )

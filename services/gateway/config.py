@@ -13,7 +13,12 @@ from shared.settings import ServiceSettings, _global
 # The one list of prefixes: the scopes come from the services' documents, and a test checks
 # that every operation a service documents is routed to it.
 DEFAULT_ROUTES: dict[str, list[str]] = {
-    "referrals": ["/api/v1/referrals", "/api/v1/audit", "/api/v1/referral-categories"],
+    "referrals": [
+        "/api/v1/referrals",
+        "/api/v1/audit",
+        "/api/v1/referral-categories",
+        "/api/v1/webhooks",
+    ],
     "actionplans": [
         "/api/v1/action-plans",
         "/api/v1/objectives",

@@ -6,11 +6,13 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.referrals.domain.clocks import WorkingCalendar, parse_bank_holidays
 from services.referrals.domain.taxonomy import Taxonomy
 from services.referrals.domain.triage import TriagePolicy
+from services.referrals.domain.webhooks import TargetPolicy
 from shared.localities import DEFAULT_LOCALITIES_FILE
 from shared.settings import ServiceSettings
 
@@ -37,6 +39,41 @@ class Settings(ServiceSettings):
     default_read_purpose: str = "case_work"
     default_page_size: int = 50
     max_page_size: int = 200
+    # Webhooks (docs/webhooks.md). Unset: HTTPS and public addresses only, except in
+    # development and tests, where partners' test receivers run on this machine.
+    webhooks_require_https: bool | None = None
+    webhooks_allow_private_targets: bool | None = None
+    webhooks_worker: bool = True  # deliver from this instance
+    webhooks_timeout_s: float = 10.0
+    # The longest the worker sleeps with nothing due, in case a wake-up was missed.
+    webhooks_idle_poll_s: float = 5.0
+
+    @model_validator(mode="after")
+    def _webhooks_stay_safe_in_production(self) -> "Settings":
+        if self.environment == "production" and (
+            self.webhooks_require_https is False or self.webhooks_allow_private_targets
+        ):
+            raise ValueError(
+                "referrals refuses to start in production with webhooks to plain http or to "
+                "private addresses (REFERRALS_WEBHOOKS_REQUIRE_HTTPS, "
+                "REFERRALS_WEBHOOKS_ALLOW_PRIVATE_TARGETS)"
+            )
+        return self
+
+    def webhook_target_policy(self) -> TargetPolicy:
+        relaxed = self.environment in ("development", "test")
+        return TargetPolicy(
+            require_https=(
+                self.webhooks_require_https
+                if self.webhooks_require_https is not None
+                else not relaxed
+            ),
+            allow_private=(
+                self.webhooks_allow_private_targets
+                if self.webhooks_allow_private_targets is not None
+                else relaxed
+            ),
+        )
 
     def taxonomy(self) -> Taxonomy:
         return load_taxonomy(self.taxonomy_file)

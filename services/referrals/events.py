@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from services.referrals.domain import as_utc
-from services.referrals.models import PartnerTask, Referral
+from services.referrals.models import PartnerTask, Referral, ReferralShare
 from shared.contracts import referrals as contract
 from shared.events import EventEnvelope, new_event
 
@@ -141,3 +141,38 @@ def referral_state_announced(
         announced_at=as_utc(announced_at),
     )
     return _event(referral, contract.REFERRAL_STATE_ANNOUNCED_V1, payload)
+
+
+def referral_shared(referral: Referral, share: ReferralShare, organisation: str) -> EventEnvelope:
+    payload = contract.ReferralSharedV1(
+        **_common(referral, organisation),
+        shared_organisation=share.organisation,
+        lawful_basis=share.lawful_basis,
+        shared_at=as_utc(share.shared_at),
+    )
+    return _event(referral, contract.REFERRAL_SHARED_V1, payload)
+
+
+def share_revoked(
+    referral: Referral, revoked_organisation: str, organisation: str, at: datetime
+) -> EventEnvelope:
+    payload = contract.ReferralShareRevokedV1(
+        **_common(referral, organisation),
+        revoked_organisation=revoked_organisation,
+        revoked_at=as_utc(at),
+    )
+    return _event(referral, contract.REFERRAL_SHARE_REVOKED_V1, payload)
+
+
+def task_overdue(referral: Referral, task: PartnerTask, detected_at: datetime) -> EventEnvelope:
+    assert task.due_at is not None
+    # The service noticed, not a caller: the organisation coordinating the referral is named.
+    organisation = referral.coordinating_organisation or referral.created_by_organisation
+    payload = contract.ReferralTaskOverdueV1(
+        **_common(referral, organisation),
+        task_id=task.id,
+        assigned_organisation=task.organisation,
+        due_at=as_utc(task.due_at),
+        detected_at=detected_at,
+    )
+    return _event(referral, contract.REFERRAL_TASK_OVERDUE_V1, payload)

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -148,6 +149,8 @@ class HistoryEntry(Base):
 
 class PartnerTask(Base):
     __tablename__ = "partner_task"
+    # The overdue check: open tasks past due that nobody was told about.
+    __table_args__ = (Index("ix_partner_task_overdue", "overdue_notified_at", "due_at"),)
 
     seq: Mapped[int] = mapped_column(SequenceType, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(36), unique=True)
@@ -171,6 +174,8 @@ class PartnerTask(Base):
     sharing_agreement_ref: Mapped[str | None] = mapped_column(String(100))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     withdraw_reason: Mapped[str | None] = mapped_column(Text)
+    # When the holder was told the task is overdue (once per task).
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class CaseNote(Base):
@@ -227,3 +232,52 @@ class IdempotencyRecord(Base):
     referral_id: Mapped[str] = mapped_column(String(36))
     response_body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class WebhookSubscription(Base):
+    """A partner organisation's endpoint and the notifications it wants."""
+
+    __tablename__ = "webhook_subscription"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(100), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    event_types: Mapped[list[str]] = mapped_column(JSON)
+    # The signing secret (`whsec_` + base64); shown to the partner once, when created or rotated.
+    secret: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class WebhookDelivery(Base):
+    """One notification to one subscription, with its attempts so far (the delivery log)."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        # The worker's question: pending deliveries due by now.
+        Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
+        # Ordering per endpoint and referral: is an earlier one still undelivered?
+        Index("ix_webhook_delivery_order", "subscription_id", "referral_id", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(SequenceType, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True)  # the `webhook-id`
+    subscription_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_subscription.id", ondelete="CASCADE"), index=True
+    )
+    referral_id: Mapped[str] = mapped_column(String(36))
+    event_type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # When it was (re)queued: retries are given up a fixed time after this.
+    queued_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -10,7 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from services.referrals.domain import ReferralFilters
-from services.referrals.domain.disclosure import TASK_STATUSES_GRANTING_ACCESS
+from services.referrals.domain.disclosure import (
+    TASK_STATUSES_GRANTING_ACCESS,
+    TASK_STATUSES_WITHDRAWABLE,
+)
 from services.referrals.domain.sharing import Involvement
 from services.referrals.models import (
     AuditRecord,
@@ -315,6 +318,38 @@ async def claim_overdue_notification(
     result = await session.execute(
         update(Referral)
         .where(Referral.id == referral_id, Referral.overdue_notified_at.is_(None))
+        .values(overdue_notified_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def tasks_past_due(
+    session: AsyncSession, now: datetime, limit: int
+) -> Sequence[tuple[PartnerTask, Referral]]:
+    """Open partner tasks past their due time whose holder has not been told yet."""
+    query = (
+        select(PartnerTask, Referral)
+        .join(Referral, Referral.id == PartnerTask.referral_id)
+        .where(
+            PartnerTask.overdue_notified_at.is_(None),
+            PartnerTask.due_at <= now,
+            # Still open: assigned or accepted (the statuses a lead may withdraw).
+            PartnerTask.status.in_([s.value for s in TASK_STATUSES_WITHDRAWABLE]),
+        )
+        .order_by(PartnerTask.due_at)
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in await session.execute(query)]
+
+
+async def claim_task_overdue_notification(
+    session: AsyncSession, task_seq: int, now: datetime
+) -> bool:
+    """Set the task's notified flag if nobody has; True when this transaction set it."""
+    result = await session.execute(
+        update(PartnerTask)
+        .where(PartnerTask.seq == task_seq, PartnerTask.overdue_notified_at.is_(None))
         .values(overdue_notified_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -268,4 +268,5 @@ class AuditPage(BaseModel):
 
 class OverdueCheckResult(BaseModel):
     notified: int
+    tasks_notified: int = 0  # open partner tasks newly past their due time
     checked_at: UtcDatetime

@@ -22,6 +22,9 @@ REFERRAL_CLOSED_V1 = "referrals.referral.closed.v1"
 REFERRAL_REOPENED_V1 = "referrals.referral.reopened.v1"
 REFERRAL_OVERDUE_V1 = "referrals.referral.overdue.v1"
 REFERRAL_STATE_ANNOUNCED_V1 = "referrals.referral.state_announced.v1"
+REFERRAL_TASK_OVERDUE_V1 = "referrals.referral.task_overdue.v1"
+REFERRAL_SHARED_V1 = "referrals.referral.shared.v1"
+REFERRAL_SHARE_REVOKED_V1 = "referrals.referral.share_revoked.v1"
 
 # Track codes used in REFERRAL_TRIAGED_V1.track
 TRACKS = ("see_and_solve", "multi_agency", "signpost", "no_further_action", "escalate_statutory")
@@ -130,3 +133,27 @@ class ReferralStateAnnouncedV1(ReferralEvent):
     within_due: bool | None = None
     overdue_at: datetime | None = None  # when the service found its clock overdue, if it did
     announced_at: datetime
+
+
+class ReferralSharedV1(ReferralEvent):
+    """The referral was shared with another organisation (a disclosure, on a lawful basis)."""
+
+    shared_organisation: str
+    lawful_basis: str
+    shared_at: datetime
+
+
+class ReferralShareRevokedV1(ReferralEvent):
+    """A share ended: the organisation no longer sees the referral through it."""
+
+    revoked_organisation: str
+    revoked_at: datetime
+
+
+class ReferralTaskOverdueV1(ReferralEvent):
+    """A partner task passed its due time unfinished (emitted once per task)."""
+
+    task_id: str
+    assigned_organisation: str
+    due_at: datetime
+    detected_at: datetime

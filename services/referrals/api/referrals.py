@@ -155,6 +155,8 @@ async def check_overdue(
     now: NowDep,
     caller: Annotated[Caller, require_scope("referrals:triage")],
 ) -> OverdueCheckResult:
-    """Announce every clock now past due (the service also does this periodically)."""
+    """Announce every clock and partner task now past due (the service also does this
+    periodically)."""
     notified = await overdue.notify_overdue(session, now=now)
-    return OverdueCheckResult(notified=notified, checked_at=now)
+    tasks_notified = await overdue.notify_overdue_tasks(session, now=now)
+    return OverdueCheckResult(notified=notified, tasks_notified=tasks_notified, checked_at=now)

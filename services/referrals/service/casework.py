@@ -9,9 +9,11 @@ from services.referrals.config import Settings
 from services.referrals.domain import as_utc, outcome_needs_reason
 from services.referrals.domain.clocks import clock_for_track, resolved_within_due
 from services.referrals.domain.lifecycle import Action
+from services.referrals.domain.webhooks import WebhookEventType
 from services.referrals.models import OutboxEvent, Referral
 from services.referrals.schemas import ReopenRequest, ResolveRequest, TriageRequest
 from services.referrals.service.access import load_for_change, move, record_change
+from services.referrals.service.webhook_notices import notify_partners
 from shared.auth import Caller
 from shared.outbox import add_event
 from shared.problems import Unprocessable
@@ -114,6 +116,7 @@ async def resolve_referral(
             OutboxEvent,
             events.referral_resolved(referral, caller.organisation, within_due(referral)),
         )
+        await notify_partners(session, referral, WebhookEventType.REFERRAL_RESOLVED, now)
     return referral
 
 
@@ -136,6 +139,7 @@ async def close_referral(
         referral.closed_at = now
         record_change(session, referral, caller, "closed", now, from_status=before, to_status=after)
         add_event(session, OutboxEvent, events.referral_closed(referral, caller.organisation))
+        await notify_partners(session, referral, WebhookEventType.REFERRAL_CLOSED, now)
     return referral
 
 

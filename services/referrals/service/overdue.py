@@ -1,4 +1,5 @@
-"""Clocks past due: each referral's clock is announced overdue exactly once."""
+"""Clocks past due: each referral's clock, and each open partner task past its due time, is
+announced overdue exactly once."""
 
 from datetime import datetime
 
@@ -6,8 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.referrals import events, repository
 from services.referrals.domain import as_utc
+from services.referrals.domain.webhooks import WebhookEventType
 from services.referrals.models import OutboxEvent
 from services.referrals.service.access import record_change
+from services.referrals.service.webhook_notices import notify_partners
 from shared import metrics
 from shared.outbox import add_event
 
@@ -40,9 +43,45 @@ async def notify_overdue(session: AsyncSession, *, now: datetime) -> int:
                     new_version=False,
                 )
                 add_event(session, OutboxEvent, events.referral_overdue(referral, now))
+                await notify_partners(session, referral, WebhookEventType.REFERRAL_OVERDUE, now)
                 notified += 1
         if len(due) < BATCH_SIZE:
             metrics.overdue_breached("referral_clock", notified)
+            return notified
+
+
+async def notify_overdue_tasks(session: AsyncSession, *, now: datetime) -> int:
+    """Flag every open partner task past due, emit its event and tell its holder's webhooks."""
+    notified = 0
+    while True:
+        async with session.begin():
+            due = await repository.tasks_past_due(session, now, BATCH_SIZE)
+            for task, referral in due:
+                if task.due_at is None or not await repository.claim_task_overdue_notification(
+                    session, task.seq, now
+                ):
+                    continue
+                record_change(
+                    session,
+                    referral,
+                    None,
+                    "task_overdue",
+                    now,
+                    details={"task_id": task.id, "due_at": as_utc(task.due_at).isoformat()},
+                    new_version=False,
+                )
+                add_event(session, OutboxEvent, events.task_overdue(referral, task, now))
+                await notify_partners(
+                    session,
+                    referral,
+                    WebhookEventType.TASK_OVERDUE,
+                    now,
+                    addressee=task.organisation,
+                    task_id=task.id,
+                )
+                notified += 1
+        if len(due) < BATCH_SIZE:
+            metrics.overdue_breached("partner_task", notified)
             return notified
 
 
@@ -51,4 +90,5 @@ async def check_overdue(
 ) -> int:
     """One round of the periodic overdue check (a PeriodicJob on the ServiceSpec)."""
     async with sessions() as session:
-        return await notify_overdue(session, now=now)
+        notified = await notify_overdue(session, now=now)
+        return notified + await notify_overdue_tasks(session, now=now)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.referrals import events, repository
 from services.referrals.domain import ReferralStatus, TaskStatus, outcome_needs_reason
 from services.referrals.domain.lifecycle import Action, is_open
+from services.referrals.domain.webhooks import WebhookEventType
 from services.referrals.models import CaseNote, OutboxEvent, PartnerTask, Referral, ReferralShare
 from services.referrals.schemas import (
     NoteCreate,
@@ -18,6 +19,7 @@ from services.referrals.schemas import (
 )
 from services.referrals.service.access import load_for_change, move, record_change
 from services.referrals.service.disclosure import require_task_decider, task_access_after_ending
+from services.referrals.service.webhook_notices import notify_partners
 from shared.auth import Caller
 from shared.outbox import add_event
 from shared.problems import Conflict, Forbidden, NotFound, Unprocessable
@@ -77,6 +79,14 @@ async def assign_task(
             },
         )
         add_event(session, OutboxEvent, events.task_assigned(referral, task, caller.organisation))
+        await notify_partners(
+            session,
+            referral,
+            WebhookEventType.TASK_ASSIGNED,
+            now,
+            addressee=task.organisation,
+            task_id=task.id,
+        )
     return referral, task
 
 
@@ -270,6 +280,12 @@ async def share_referral(
             now,
             details={"organisation": share.organisation, "lawful_basis": share.lawful_basis},
         )
+        add_event(
+            session, OutboxEvent, events.referral_shared(referral, share, caller.organisation)
+        )
+        await notify_partners(
+            session, referral, WebhookEventType.REFERRAL_SHARED, now, addressee=share.organisation
+        )
     return referral, share
 
 
@@ -309,5 +325,17 @@ async def revoke_share(
             "share_revoked",
             now,
             details={"organisation": organisation, "shared_at": share.shared_at.isoformat()},
+        )
+        add_event(
+            session,
+            OutboxEvent,
+            events.share_revoked(referral, organisation, caller.organisation, now),
+        )
+        await notify_partners(
+            session,
+            referral,
+            WebhookEventType.REFERRAL_SHARE_WITHDRAWN,
+            now,
+            addressee=organisation,
         )
     return referral
