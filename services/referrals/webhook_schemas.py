@@ -12,8 +12,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _unique(types: list[WebhookEventType]) -> list[WebhookEventType]:
-    if len(set(types)) != len(types):
+def _unique(types: list[WebhookEventType] | None) -> list[WebhookEventType] | None:
+    # None: an update that leaves the event types as they are.
+    if types is not None and len(set(types)) != len(types):
         raise ValueError("each event type at most once")
     return types
 

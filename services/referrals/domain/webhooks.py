@@ -75,7 +75,10 @@ PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".lan")
 
 def check_url(url: str, policy: TargetPolicy) -> str:
     """The URL's host name, or UnsafeTarget saying why the URL is refused."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:  # e.g. an unclosed IPv6 bracket
+        raise UnsafeTarget(f"not a URL ({error})") from error
     if parts.scheme not in ("https", "http"):
         raise UnsafeTarget("the URL must start with https://")
     if policy.require_https and parts.scheme != "https":

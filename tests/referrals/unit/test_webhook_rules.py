@@ -22,6 +22,7 @@ from services.referrals.domain.webhooks import (
     check_url,
     recipients,
 )
+from services.referrals.webhook_schemas import SubscriptionUpdate
 
 pytestmark = pytest.mark.unit
 
@@ -77,6 +78,8 @@ def test_the_organisation_whose_share_ended_is_told_although_it_lost_access() ->
         "https://partner.example:99999/",
         "javascript:alert(1)",
         "https:///nohost",
+        "https://[::1",
+        "",
     ],
 )
 def test_unsafe_urls_are_refused_under_the_production_policy(url: str) -> None:
@@ -148,3 +151,10 @@ def test_retries_back_off_with_jitter_for_more_than_a_day_then_stop(seed: int) -
     assert max(gaps) <= policy.max_delay * (1 + policy.jitter)
     # Backing off: each early gap is longer than the one before, jitter notwithstanding.
     assert all(later > earlier for earlier, later in itertools.pairwise(gaps[:5]))
+
+
+def test_an_update_may_leave_the_event_types_as_they_are() -> None:
+    # Found by the contract fuzzer: a null list reached the uniqueness check (a 500).
+    assert SubscriptionUpdate.model_validate({"event_types": None, "url": None}).event_types is None
+    with pytest.raises(ValidationError):
+        SubscriptionUpdate.model_validate({"event_types": ["referral.shared", "referral.shared"]})
