@@ -1,0 +1,116 @@
+"""What a service learns from the gateway to verify tokens itself: the gateway's signing keys
+(`/.well-known/jwks.json`) and the clients it has revoked (`/auth/revoked-clients`).
+
+Both are polled in the background with one long-lived HTTP client (made on first use, closed
+on shutdown): a client per poll would build a TLS context each time, which costs idle CPU. A
+token naming a key we have not seen triggers an immediate fetch of the keys, at most once per
+`min_refresh_s` (concurrent requests share the fetch in flight), so a key rotation at the
+gateway needs no restart here, and a stream of made-up key ids cannot hammer the gateway.
+"""
+
+import asyncio
+import json
+import logging
+import time
+from contextlib import suppress
+from typing import Any
+
+import httpx
+
+from shared.jwks import parse_jwks
+
+log = logging.getLogger(__name__)
+
+JWKS_PATH = "/.well-known/jwks.json"
+REVOKED_CLIENTS_PATH = "/auth/revoked-clients"
+
+
+class GatewayAuthFeed:
+    """The gateway's public keys by `kid` and its revoked client ids, kept fresh."""
+
+    def __init__(
+        self,
+        gateway_url: str,
+        *,
+        keys_refresh_s: float,
+        revocation_poll_s: float,
+        min_refresh_s: float,
+        timeout_s: float = 5.0,
+    ) -> None:
+        self._base = gateway_url.rstrip("/")
+        self._keys_refresh_s = keys_refresh_s
+        self._revocation_poll_s = revocation_poll_s
+        self._min_refresh_s = min_refresh_s
+        self._timeout_s = timeout_s
+        self._client: httpx.AsyncClient | None = None
+        self._keys: dict[str, Any] = {}
+        self._keys_loaded_at = float("-inf")
+        self._unknown_kid_refresh_at = float("-inf")
+        self._refresh_in_flight: asyncio.Task[None] | None = None
+        self._revoked: frozenset[str] = frozenset()
+        self._failing: set[str] = set()
+        self.key_fetches = 0
+
+    def get(self, kid: str) -> Any | None:
+        return self._keys.get(kid)
+
+    def is_revoked(self, client_id: str) -> bool:
+        return client_id in self._revoked
+
+    async def refresh_keys(self) -> None:
+        """Fetch the key set; on failure keep the keys we had."""
+        self.key_fetches += 1
+        text = await self._fetch(JWKS_PATH)
+        if text is not None:
+            self._keys = parse_jwks(text)
+            self._keys_loaded_at = time.monotonic()
+
+    async def refresh_revoked(self) -> None:
+        """Fetch the revoked client ids; on failure keep the list we had."""
+        text = await self._fetch(REVOKED_CLIENTS_PATH)
+        if text is not None:
+            self._revoked = frozenset(json.loads(text)["revoked_client_ids"])
+
+    async def refresh_for_unknown_kid(self) -> bool:
+        """Fetch the keys now unless done within `min_refresh_s`; join a fetch in flight."""
+        in_flight = self._refresh_in_flight
+        if in_flight is not None and not in_flight.done():
+            await asyncio.shield(in_flight)
+            return True
+        if time.monotonic() - self._unknown_kid_refresh_at < self._min_refresh_s:
+            return False
+        self._unknown_kid_refresh_at = time.monotonic()
+        self._refresh_in_flight = asyncio.create_task(self.refresh_keys())
+        await asyncio.shield(self._refresh_in_flight)
+        return True
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Poll until `stopping` is set: revocations every round, keys when they are stale."""
+        while not stopping.is_set():
+            if time.monotonic() - self._keys_loaded_at >= self._keys_refresh_s:
+                await self.refresh_keys()
+            await self.refresh_revoked()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self._revocation_poll_s)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _fetch(self, path: str) -> str | None:
+        if self._client is None:
+            self._client = httpx.AsyncClient(base_url=self._base, timeout=self._timeout_s)
+        try:
+            response = await self._client.get(path)
+            response.raise_for_status()
+        except Exception as error:
+            # Logged once per outage, not once per poll.
+            if path not in self._failing:
+                log.warning("could not read %s from the gateway: %s", path, error)
+            self._failing.add(path)
+            return None
+        if path in self._failing:
+            log.info("reading %s from the gateway again", path)
+            self._failing.discard(path)
+        return response.text
