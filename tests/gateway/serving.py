@@ -18,9 +18,9 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serving(app: ASGIApp) -> AsyncIterator[str]:
-    """Yield the base URL while uvicorn serves `app` (lifespan included)."""
-    port = free_port()
+async def serving(app: ASGIApp, port: int | None = None) -> AsyncIterator[str]:
+    """Yield the base URL while uvicorn serves `app` (lifespan included), on `port` if given."""
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
