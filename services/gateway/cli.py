@@ -129,7 +129,14 @@ def _keys_command(settings: Settings, args: argparse.Namespace) -> int:
         sys.stderr.write("error: --actor must name who rotates the key\n")
         return 2
 
+    configured = configured_signing_key(settings)
+
     async def run(session: AsyncSession) -> Any:
+        # The key the gateway would import on its first start exists before anything else, so
+        # a rotation before that start retires it instead of leaving it to be imported later.
+        await signing_keys.ensure_active_key_once(
+            session, configured_private_key_pem=configured, now=system_clock()
+        )
         if args.action == "rotate":
             rotation = await signing_keys.rotate_signing_key(
                 session,
