@@ -54,7 +54,7 @@ async def active_signing_keys(session: AsyncSession) -> Sequence[SigningKey]:
 
 async def list_signing_keys(session: AsyncSession) -> Sequence[SigningKey]:
     result = await session.execute(
-        select(SigningKey).order_by(SigningKey.created_at.desc(), SigningKey.kid)
+        select(SigningKey).order_by(SigningKey.state, SigningKey.created_at.desc(), SigningKey.kid)
     )
     return result.scalars().all()
 
@@ -64,7 +64,8 @@ async def verifying_signing_keys(session: AsyncSession, *, now: datetime) -> Seq
     result = await session.execute(
         select(SigningKey)
         .where((SigningKey.state == "active") | (SigningKey.verify_until > now))
-        .order_by(SigningKey.created_at.desc(), SigningKey.kid)
+        # "active" sorts before "retired".
+        .order_by(SigningKey.state, SigningKey.created_at.desc(), SigningKey.kid)
     )
     return result.scalars().all()
 

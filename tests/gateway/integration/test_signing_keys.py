@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from services.gateway import clients, signing_keys
 from services.gateway.config import Settings
+from services.gateway.main import MIGRATIONS_DIR
 from services.gateway.main import create_app as create_gateway
 from services.referrals.config import Settings as ReferralsSettings
 from services.referrals.main import create_app as create_referrals
@@ -23,6 +24,7 @@ from shared.auth import mint_token
 from shared.clock import set_clock, system_clock
 from shared.db import create_engine, create_session_factory
 from shared.gateway_auth import GatewayAuthFeed
+from shared.migrations import upgrade_to_head
 from tests import harness
 from tests.gateway.integration.test_oauth_token import basic
 from tests.gateway.serving import free_port, serving
@@ -282,3 +284,50 @@ async def test_keys_rotate_under_traffic_with_no_failed_request(
         failed = [status for status in statuses if status[1] != 200]
         assert failed == []
         assert len(kids_served) == 4
+
+
+async def test_keys_and_revocations_are_kept_and_published_on_each_engine(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    await upgrade_to_head(engine, MIGRATIONS_DIR)
+    sessions = create_session_factory(engine)
+    configured = signing_keys.generate_private_key_pem()
+    start = system_clock()
+    try:
+        async with sessions() as session:
+            first = await signing_keys.ensure_active_key_once(
+                session, configured_private_key_pem=configured, now=start
+            )
+            again = await signing_keys.ensure_active_key_once(
+                session, configured_private_key_pem=None, now=start
+            )
+            assert again.kid == first.kid
+            assert first.private_key_pem.encode() == configured
+            rotation = await signing_keys.rotate_signing_key(
+                session, now=start, verify_for=timedelta(hours=1), actor="t", reason="test"
+            )
+            assert [key.kid for key in rotation.retired] == [first.kid]
+        async with sessions() as session:
+            now_kids = [k.kid for k in await signing_keys.verifying_keys(session, now=start)]
+            later = start + timedelta(hours=1, seconds=1)
+            later_kids = [k.kid for k in await signing_keys.verifying_keys(session, now=later)]
+        assert now_kids == [rotation.active.kid, first.kid]
+        assert later_kids == [rotation.active.kid]
+
+        async with sessions() as session:
+            issued = await clients.create_client(
+                session, name="RMS", organisation="NO-HUB", scopes="referrals:read"
+            )
+            await clients.revoke_client(session, client_id=issued.client.client_id)
+            lifetime = timedelta(minutes=15)
+            soon = await signing_keys.revoked_client_ids(
+                session, now=system_clock(), token_lifetime=lifetime
+            )
+            gone = await signing_keys.revoked_client_ids(
+                session, now=system_clock() + timedelta(minutes=16), token_lifetime=lifetime
+            )
+        assert list(soon) == [issued.client.client_id]
+        assert list(gone) == []
+    finally:
+        await engine.dispose()
