@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable, Coroutine
 from contextlib import suppress
 from typing import Any
 
@@ -23,6 +24,32 @@ log = logging.getLogger(__name__)
 
 JWKS_PATH = "/.well-known/jwks.json"
 REVOKED_CLIENTS_PATH = "/auth/revoked-clients"
+
+
+class BoundedRefresh:
+    """Runs `fetch` on demand at most once per `min_interval_s`; callers arriving while a fetch
+    is in flight wait for it (and count as refreshed) instead of being turned away."""
+
+    def __init__(
+        self, fetch: Callable[[], Coroutine[Any, Any, None]], min_interval_s: float
+    ) -> None:
+        self._fetch = fetch
+        self._min_interval_s = min_interval_s
+        self._started_at = float("-inf")
+        self._in_flight: asyncio.Task[None] | None = None
+
+    async def __call__(self) -> bool:
+        """True when the keys were (or are being) fetched again for this caller."""
+        in_flight = self._in_flight
+        if in_flight is not None and not in_flight.done():
+            await asyncio.shield(in_flight)
+            return True
+        if time.monotonic() - self._started_at < self._min_interval_s:
+            return False
+        self._started_at = time.monotonic()
+        self._in_flight = asyncio.create_task(self._fetch())
+        await asyncio.shield(self._in_flight)
+        return True
 
 
 class GatewayAuthFeed:
@@ -40,13 +67,11 @@ class GatewayAuthFeed:
         self._base = gateway_url.rstrip("/")
         self._keys_refresh_s = keys_refresh_s
         self._revocation_poll_s = revocation_poll_s
-        self._min_refresh_s = min_refresh_s
         self._timeout_s = timeout_s
         self._client: httpx.AsyncClient | None = None
         self._keys: dict[str, Any] = {}
         self._keys_loaded_at = float("-inf")
-        self._unknown_kid_refresh_at = float("-inf")
-        self._refresh_in_flight: asyncio.Task[None] | None = None
+        self._refresh_for_unknown_kid = BoundedRefresh(self.refresh_keys, min_refresh_s)
         self._revoked: frozenset[str] = frozenset()
         self._failing: set[str] = set()
         self.key_fetches = 0
@@ -73,16 +98,7 @@ class GatewayAuthFeed:
 
     async def refresh_for_unknown_kid(self) -> bool:
         """Fetch the keys now unless done within `min_refresh_s`; join a fetch in flight."""
-        in_flight = self._refresh_in_flight
-        if in_flight is not None and not in_flight.done():
-            await asyncio.shield(in_flight)
-            return True
-        if time.monotonic() - self._unknown_kid_refresh_at < self._min_refresh_s:
-            return False
-        self._unknown_kid_refresh_at = time.monotonic()
-        self._refresh_in_flight = asyncio.create_task(self.refresh_keys())
-        await asyncio.shield(self._refresh_in_flight)
-        return True
+        return await self._refresh_for_unknown_kid()
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Poll until `stopping` is set: revocations every round, keys when they are stale."""

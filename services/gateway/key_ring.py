@@ -5,7 +5,6 @@ keys it verifies with, re-read from the database in the background, so a rotatio
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -14,6 +13,7 @@ import jwt
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.gateway import signing_keys
+from shared.gateway_auth import BoundedRefresh
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +30,7 @@ class SigningKeyRing:
     ) -> None:
         self._sessions = sessions
         self._clock = clock
-        self._min_refresh_s = min_refresh_s
-        self._unknown_kid_refresh_at = float("-inf")
+        self._refresh_for_unknown_kid = BoundedRefresh(self._load_or_warn, min_refresh_s)
         self.active_kid = ""
         self.active_private_key_pem = b""
         self._public: dict[str, Any] = {}
@@ -52,16 +51,16 @@ class SigningKeyRing:
 
     async def refresh_for_unknown_kid(self) -> bool:
         """Read the keys now, at most once per `min_refresh_s` (a token names a key we lack)."""
-        if time.monotonic() - self._unknown_kid_refresh_at < self._min_refresh_s:
-            return False
-        self._unknown_kid_refresh_at = time.monotonic()
-        await self.load()
-        return True
+        return await self._refresh_for_unknown_kid()
 
     async def keep_fresh(self, interval_s: float) -> None:
         while True:
             await asyncio.sleep(interval_s)
-            try:
-                await self.load()
-            except Exception as error:
-                log.warning("could not re-read the signing keys: %s", error)
+            await self._load_or_warn()
+
+    async def _load_or_warn(self) -> None:
+        """Keep the keys we have when the database does not answer."""
+        try:
+            await self.load()
+        except Exception as error:
+            log.warning("could not re-read the signing keys: %s", error)
