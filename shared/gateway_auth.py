@@ -69,12 +69,15 @@ class GatewayAuthFeed:
         self._revocation_poll_s = revocation_poll_s
         self._timeout_s = timeout_s
         self._client: httpx.AsyncClient | None = None
+        self._closed = False
         self._keys: dict[str, Any] = {}
         self._keys_loaded_at = float("-inf")
         self._refresh_for_unknown_kid = BoundedRefresh(self.refresh_keys, min_refresh_s)
         self._revoked: frozenset[str] = frozenset()
         self._failing: set[str] = set()
+        # Counted for tests and operators: how often each was fetched.
         self.key_fetches = 0
+        self.revocation_polls = 0
 
     def get(self, kid: str) -> Any | None:
         return self._keys.get(kid)
@@ -92,6 +95,7 @@ class GatewayAuthFeed:
 
     async def refresh_revoked(self) -> None:
         """Fetch the revoked client ids; on failure keep the list we had."""
+        self.revocation_polls += 1
         text = await self._fetch(REVOKED_CLIENTS_PATH)
         if text is not None:
             self._revoked = frozenset(json.loads(text)["revoked_client_ids"])
@@ -110,11 +114,14 @@ class GatewayAuthFeed:
                 await asyncio.wait_for(stopping.wait(), self._revocation_poll_s)
 
     async def close(self) -> None:
+        self._closed = True
         if self._client is not None:
             await self._client.aclose()
             self._client = None
 
     async def _fetch(self, path: str) -> str | None:
+        if self._closed:  # shutting down: a late request must not open a client nobody closes
+            return None
         if self._client is None:
             self._client = httpx.AsyncClient(base_url=self._base, timeout=self._timeout_s)
         try:

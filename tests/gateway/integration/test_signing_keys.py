@@ -231,6 +231,7 @@ async def test_a_revoked_clients_unexpired_token_is_refused_on_the_service_port(
 ) -> None:
     auth = {"auth_revocation_poll_s": 0.2}
     async with following_system(gateway_settings, kafka, tmp_path, **auth) as system:
+        feed = system.feed
         revoked, kept = await register(sqlite_url), await register(sqlite_url)
         revoked_token = await client_token(system.gateway, revoked)
         kept_token = await client_token(system.gateway, kept)
@@ -248,6 +249,12 @@ async def test_a_revoked_clients_unexpired_token_is_refused_on_the_service_port(
         assert refusal.headers["content-type"] == "application/problem+json"
         kept_answer = await system.referrals.get(URL, headers=bearer(kept_token))
         assert kept_answer.status_code == 200
+        # One HTTP client for every poll (a new one each time costs idle CPU: a TLS context).
+        polling_client = feed._client
+        polls = feed.revocation_polls
+        await wait_until(lambda: feed.revocation_polls >= polls + 2, timeout_s=60)
+        assert feed._client is polling_client is not None
+    assert feed._client is None  # closed on shutdown
 
 
 async def test_keys_rotate_under_traffic_with_no_failed_request(
