@@ -14,13 +14,14 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from contextlib import suppress
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from shared.jwks import parse_jwks
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 JWKS_PATH = "/.well-known/jwks.json"
 REVOKED_CLIENTS_PATH = "/auth/revoked-clients"
@@ -63,8 +64,10 @@ class GatewayAuthFeed:
         revocation_poll_s: float,
         min_refresh_s: float,
         timeout_s: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._base = gateway_url.rstrip("/")
+        self._transport = transport
         self._keys_refresh_s = keys_refresh_s
         self._revocation_poll_s = revocation_poll_s
         self._timeout_s = timeout_s
@@ -88,17 +91,17 @@ class GatewayAuthFeed:
     async def refresh_keys(self) -> None:
         """Fetch the key set; on failure keep the keys we had."""
         self.key_fetches += 1
-        text = await self._fetch(JWKS_PATH)
-        if text is not None:
-            self._keys = parse_jwks(text)
+        keys = await self._fetch(JWKS_PATH, parse_jwks)
+        if keys is not None:
+            self._keys = keys
             self._keys_loaded_at = time.monotonic()
 
     async def refresh_revoked(self) -> None:
         """Fetch the revoked client ids; on failure keep the list we had."""
         self.revocation_polls += 1
-        text = await self._fetch(REVOKED_CLIENTS_PATH)
-        if text is not None:
-            self._revoked = frozenset(json.loads(text)["revoked_client_ids"])
+        revoked = await self._fetch(REVOKED_CLIENTS_PATH, parse_revoked_clients)
+        if revoked is not None:
+            self._revoked = revoked
 
     async def refresh_for_unknown_kid(self) -> bool:
         """Fetch the keys now unless done within `min_refresh_s`; join a fetch in flight."""
@@ -119,14 +122,18 @@ class GatewayAuthFeed:
             await self._client.aclose()
             self._client = None
 
-    async def _fetch(self, path: str) -> str | None:
+    async def _fetch(self, path: str, parse: Callable[[str], T]) -> T | None:
+        """The parsed answer, or None (logged once per outage) when it cannot be had."""
         if self._closed:  # shutting down: a late request must not open a client nobody closes
             return None
         if self._client is None:
-            self._client = httpx.AsyncClient(base_url=self._base, timeout=self._timeout_s)
+            self._client = httpx.AsyncClient(
+                base_url=self._base, timeout=self._timeout_s, transport=self._transport
+            )
         try:
             response = await self._client.get(path)
             response.raise_for_status()
+            parsed = parse(response.text)
         except Exception as error:
             # Logged once per outage, not once per poll.
             if path not in self._failing:
@@ -136,4 +143,11 @@ class GatewayAuthFeed:
         if path in self._failing:
             log.info("reading %s from the gateway again", path)
             self._failing.discard(path)
-        return response.text
+        return parsed
+
+
+def parse_revoked_clients(text: str) -> frozenset[str]:
+    ids = json.loads(text)["revoked_client_ids"]
+    if not isinstance(ids, list) or not all(isinstance(one, str) for one in ids):
+        raise ValueError("revoked_client_ids is not a list of ids")
+    return frozenset(ids)
