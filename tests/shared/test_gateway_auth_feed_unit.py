@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from shared.gateway_auth import BoundedRefresh, GatewayAuthFeed
+from shared.logs import configure_logging
 
 pytestmark = pytest.mark.unit
 
@@ -58,14 +59,16 @@ async def test_a_broken_answer_keeps_what_was_read_and_is_logged_once(
         await feed.refresh_revoked()
         assert feed.get("k1") is not None
         assert feed.is_revoked("lh_gone")
-        with caplog.at_level(logging.INFO, logger="shared.gateway_auth"):
+        feed_logger = "shared.gateway_auth"
+        with caplog.at_level(logging.INFO, logger=feed_logger):
             for _ in range(3):
                 await feed.refresh_keys()
                 await feed.refresh_revoked()
         assert feed.get("k1") is not None
         assert feed.is_revoked("lh_gone")
         # One warning per path per outage, not one per poll.
-        assert [record.levelname for record in caplog.records] == ["WARNING", "WARNING"]
+        ours = [record.levelname for record in caplog.records if record.name == feed_logger]
+        assert ours == ["WARNING", "WARNING"]
     finally:
         await feed.close()
 
@@ -90,3 +93,8 @@ async def test_callers_during_a_fetch_share_it_and_later_ones_wait_for_the_inter
     assert await second is True
     assert await refresh() is False
     assert calls == 1
+
+
+def test_polls_write_no_info_line_per_request() -> None:
+    configure_logging("referrals", "test")
+    assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
