@@ -25,6 +25,7 @@ from shared.clock import clock_of
 from shared.consumer import BatchHooks, EventConsumer, EventHandler
 from shared.db import create_engine
 from shared.events import topic_for
+from shared.gateway_auth import GatewayAuthFeed
 from shared.inbox import ProcessedEventMixin
 from shared.jwks import ExternalIssuer, JwksKeys
 from shared.kafka import (
@@ -125,7 +126,11 @@ def _lifespan(spec: ServiceSpec, settings: ServiceSettings):  # type: ignore[no-
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await start_runtime(spec, settings)
         app.state.runtime = runtime
-        app.state.token_verifier = load_token_verifier(settings)
+        feed = gateway_auth_feed(settings)
+        app.state.gateway_auth = feed
+        app.state.token_verifier = load_token_verifier(settings, feed)
+        if feed is not None:
+            runtime.tasks.append(asyncio.create_task(feed.run(runtime.stopping), name="auth feed"))
         for job in spec.periodic_jobs:
             # The clock is looked up each round, so a test may set it after start-up.
             rounds = run_periodically(
@@ -136,11 +141,38 @@ def _lifespan(spec: ServiceSpec, settings: ServiceSettings):  # type: ignore[no-
             yield
         finally:
             await stop_runtime(runtime)
+            if feed is not None:
+                await feed.close()
 
     return lifespan
 
 
-def load_token_verifier(settings: ServiceSettings) -> TokenVerifier:
+def gateway_auth_feed(settings: ServiceSettings) -> GatewayAuthFeed | None:
+    """The gateway's keys and revocations, when the service follows a gateway (AUTH_GATEWAY_URL)."""
+    if not settings.auth_gateway_url:
+        return None
+    return GatewayAuthFeed(
+        settings.auth_gateway_url,
+        keys_refresh_s=settings.auth_jwks_cache_s,
+        revocation_poll_s=settings.auth_revocation_poll_s,
+        min_refresh_s=settings.auth_jwks_min_refresh_s,
+    )
+
+
+def load_token_verifier(
+    settings: ServiceSettings, feed: GatewayAuthFeed | None = None
+) -> TokenVerifier:
+    """Keys from the gateway's feed when given, else the public key file (fixed keys)."""
+    if feed is not None:
+        return TokenVerifier(
+            [],
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+            leeway_s=settings.auth_leeway_s,
+            external_issuers=external_issuers(settings),
+            key_source=feed,
+            revoked=feed,
+        )
     if settings.auth_public_key_file is None and settings.environment == "development":
         ensure_signing_keypair(settings.data_dir / "keys")
     return TokenVerifier.from_file(

@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -65,9 +65,26 @@ class Caller:
         return scope in self.scopes or "admin" in self.scopes
 
 
+class KeySource(Protocol):
+    """Our own verification keys that change while we run (the gateway's key set)."""
+
+    def get(self, kid: str) -> Any | None: ...
+
+    async def refresh_for_unknown_kid(self) -> bool:
+        """Fetch the keys again now, unless that was done too recently; True when it did."""
+        ...
+
+
+class RevokedClients(Protocol):
+    """Clients whose unexpired tokens must be refused (revoked at the gateway)."""
+
+    def is_revoked(self, client_id: str) -> bool: ...
+
+
 class TokenVerifier:
-    """Verifies access tokens: RS256 ones signed by our own keys (looked up by `kid`), and
-    those of trusted external identity providers (JWKS) when any are configured."""
+    """Verifies access tokens: RS256 ones signed by our own keys (looked up by `kid`: fixed ones
+    and those of a changing `key_source`), and those of trusted external identity providers
+    (JWKS) when any are configured. With `revoked`, tokens of revoked clients are refused."""
 
     def __init__(
         self,
@@ -77,6 +94,8 @@ class TokenVerifier:
         audience: str,
         leeway_s: int = 30,
         external_issuers: Sequence[ExternalIssuer] = (),
+        key_source: KeySource | None = None,
+        revoked: RevokedClients | None = None,
     ):
         self._keys = {
             key_id(pem): serialization.load_pem_public_key(pem) for pem in public_keys_pem
@@ -85,6 +104,8 @@ class TokenVerifier:
         self._audience = audience
         self._leeway_s = leeway_s
         self._external = list(external_issuers)
+        self._key_source = key_source
+        self._revoked = revoked
 
     @classmethod
     def from_file(
@@ -114,7 +135,7 @@ class TokenVerifier:
         """Return the caller, or raise Unauthorized saying why the token is refused."""
         header = _unverified_header(token)
         kid = header.get("kid", "")
-        own_key = self._keys.get(kid)
+        own_key = self._own_key(kid)
         if own_key is not None:
             if str(header.get("typ", "")).lower() not in (ACCESS_TOKEN_TYPE, "application/at+jwt"):
                 raise Unauthorized("The token is not an access token (typ must be at+jwt).")
@@ -128,24 +149,42 @@ class TokenVerifier:
         raise Unauthorized("The access token was signed by an unknown key.")
 
     async def verify_async(self, token: str) -> Caller:
-        """As `verify`, fetching external key sets when stale or when a token names a new key."""
+        """As `verify`, fetching key sets when stale or when a token names a new key, and
+        refusing the tokens of revoked clients."""
         for external in self._external:
             if external.keys.is_stale() and external.keys.may_refresh():
                 await external.keys.refresh()
         try:
-            return self.verify(token)
+            caller = self.verify(token)
         except Unauthorized:
-            kid = _unverified_header(token).get("kid", "")
-            if kid in self._keys or not self._external:
+            if not await self._refresh_for(_unverified_header(token).get("kid", "")):
                 raise
-            refreshed = False
-            for external in self._external:
-                if external.keys.get(kid) is None and external.keys.may_refresh():
-                    await external.keys.refresh()
-                    refreshed = True
-            if not refreshed:
-                raise
-            return self.verify(token)
+            caller = self.verify(token)
+        revoked = self._revoked
+        if revoked is not None and caller.client_id and revoked.is_revoked(caller.client_id):
+            raise Unauthorized("The client this token was issued to has been revoked.")
+        return caller
+
+    def _own_key(self, kid: str) -> Any | None:
+        key = self._keys.get(kid)
+        if key is None and self._key_source is not None:
+            key = self._key_source.get(kid)
+        return key
+
+    async def _refresh_for(self, kid: str) -> bool:
+        """Fetch the key sets again when none knows `kid` (bounded by each set); True if any was."""
+        if self._own_key(kid) is not None:
+            return False
+        if any(external.keys.get(kid) is not None for external in self._external):
+            return False
+        refreshed = False
+        if self._key_source is not None:
+            refreshed = await self._key_source.refresh_for_unknown_kid()
+        for external in self._external:
+            if external.keys.may_refresh():
+                await external.keys.refresh()
+                refreshed = True
+        return refreshed
 
     def _decode(
         self, token: str, key: Any, algorithms: list[str], issuer: str, audience: str

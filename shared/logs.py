@@ -213,5 +213,8 @@ def configure_logging(service: str | None = None, version: str | None = None) ->
     # aiosqlite logs each statement with its parameters (personal data) at DEBUG.
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
     logging.getLogger("aiokafka").setLevel(os.environ.get("KAFKA_LOG_LEVEL", "ERROR").upper())
+    # httpx writes an INFO line per outgoing request: one per poll of the gateway's keys and
+    # revocations (shared/gateway_auth.py), every few seconds, all day. Failures are ours to log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     # On the handler, not the logger: a logger's filters miss records of its child loggers.
     handler.addFilter(RepeatLimiter(float(os.environ.get("KAFKA_LOG_EVERY_S", "30")), "aiokafka"))

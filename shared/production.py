@@ -17,7 +17,7 @@ def production_problems(settings: "ServiceSettings") -> list[str]:
     """Every reason these settings are unsafe in production (empty when they are fine)."""
     return [
         *_database_problems(settings),
-        *signing_key_problems(settings, settings.auth_public_key_file, "AUTH_PUBLIC_KEY_FILE"),
+        *_verification_key_problems(settings),
         *tls_problems(settings),
     ]
 
@@ -32,6 +32,13 @@ def _database_problems(settings: "ServiceSettings") -> list[str]:
     if is_placeholder(url.password):
         return ["the database password is empty or a placeholder"]
     return []
+
+
+def _verification_key_problems(settings: "ServiceSettings") -> list[str]:
+    """Keys come from the gateway (AUTH_GATEWAY_URL) or from a public key file."""
+    if settings.auth_gateway_url:
+        return []
+    return signing_key_problems(settings, settings.auth_public_key_file, "AUTH_PUBLIC_KEY_FILE")
 
 
 def signing_key_problems(

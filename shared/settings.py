@@ -87,6 +87,15 @@ class ServiceSettings(BaseSettings):
         None, validation_alias=_global("AUTH_EXTERNAL_AUDIENCE")
     )
     auth_jwks_cache_s: int = Field(300, validation_alias=_global("AUTH_JWKS_CACHE_S"))
+    # The gateway whose signing keys (JWKS) and revoked clients this service follows; when
+    # unset, tokens are verified with AUTH_PUBLIC_KEY_FILE and revocation is the gateway's alone.
+    auth_gateway_url: str | None = Field(None, validation_alias=_global("AUTH_GATEWAY_URL"))
+    # How often the revoked clients are read from the gateway (how soon a revocation bites).
+    auth_revocation_poll_s: float = Field(5.0, validation_alias=_global("AUTH_REVOCATION_POLL_S"))
+    # A token naming an unknown key fetches the keys again at most this often.
+    auth_jwks_min_refresh_s: float = Field(
+        10.0, validation_alias=_global("AUTH_JWKS_MIN_REFRESH_S")
+    )
 
     # Serving: TLS when the process terminates it itself (both files), and the proxies whose
     # X-Forwarded-For/-Proto uvicorn believes (comma-separated addresses or networks).

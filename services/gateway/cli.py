@@ -1,4 +1,4 @@
-"""`python -m services.gateway serve|migrate|revision|clients ...|token mint|actions list`.
+"""`python -m services.gateway serve|migrate|revision|clients|keys|token mint|actions list`.
 
 Client changes (create, update, rotate, revoke) are recorded in `operator_action` with the
 operator (`--actor`, default the OS user) and `--reason`. Exit codes as `shared.ops_cli`:
@@ -7,19 +7,21 @@ operator (`--actor`, default the OS user) and `--reason`. Exit codes as `shared.
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.gateway import clients
+from services.gateway import clients, signing_keys
 from services.gateway.config import Settings
-from services.gateway.main import MIGRATIONS_DIR
+from services.gateway.main import MIGRATIONS_DIR, configured_signing_key
 from services.gateway.minting import MintRefused, MintRequest, mint_recorded_token
-from services.gateway.models import Client
-from shared.auth import ALL_SCOPES, ensure_signing_keypair
+from services.gateway.models import Client, SigningKey
+from shared.auth import ALL_SCOPES
 from shared.cli import add_service_commands, configure_cli_logging, run_service_command
+from shared.clock import system_clock
 from shared.db import create_engine, create_session_factory
 from shared.migrations import upgrade_to_head
 from shared.operator_audit import Operator, os_user
@@ -36,6 +38,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_client_commands(commands)
     add_actions_command(commands)
+
+    keys = commands.add_parser("keys", help="token signing keys").add_subparsers(
+        dest="action", required=True
+    )
+    keys_rotate = keys.add_parser(
+        "rotate",
+        help="a new active signing key; the old one verifies tokens until the last it signed "
+        "expires (running gateways pick it up within GATEWAY_SIGNING_KEYS_REFRESH_S)",
+    )
+    keys_rotate.add_argument("--actor", default=os_user(), help="who rotates (recorded)")
+    keys_rotate.add_argument("--reason", required=True, help="why, e.g. 'scheduled' or 'leaked'")
+    keys_list = keys.add_parser(
+        "list", help="every signing key, its state and until when it verifies"
+    )
+    for command in (keys_rotate, keys_list):
+        command.add_argument("--json", action="store_true", help="print JSON")
 
     token = commands.add_parser("token", help="operators' tokens").add_subparsers(
         dest="action", required=True
@@ -104,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         args, settings, app_path="services.gateway.main", migrations_dir=MIGRATIONS_DIR
     ):
         return 0
+    if args.command == "keys":
+        return _keys_command(settings, args)
     if args.command == "token":
         try:
             token = asyncio.run(_mint(settings, args))
@@ -182,6 +202,55 @@ def _client_action(args: argparse.Namespace) -> Callable[[AsyncSession], Awaitab
     return run
 
 
+def _keys_command(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "rotate" and not args.actor.strip():
+        sys.stderr.write("error: --actor must name who rotates the key\n")
+        return 2
+
+    configured = configured_signing_key(settings)
+
+    async def run(session: AsyncSession) -> Any:
+        # The key the gateway would import on its first start exists before anything else, so
+        # a rotation before that start retires it instead of leaving it to be imported later.
+        await signing_keys.ensure_active_key_once(
+            session, configured_private_key_pem=configured, now=system_clock()
+        )
+        if args.action == "rotate":
+            rotation = await signing_keys.rotate_signing_key(
+                session,
+                now=system_clock(),
+                verify_for=settings.longest_token_lifetime,
+                actor=args.actor,
+                reason=args.reason,
+            )
+            return {
+                "active": _describe_key(rotation.active),
+                "retired": [_describe_key(key) for key in rotation.retired],
+            }
+        return [_describe_key(key) for key in await signing_keys.list_signing_keys(session)]
+
+    result = asyncio.run(_with_session(settings, run))
+    if args.json:
+        sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
+        return 0
+    rows = [result["active"], *result["retired"]] if args.action == "rotate" else result
+    for row in rows:
+        until = f" verifies until {row['verify_until']}" if row["verify_until"] else ""
+        sys.stdout.write(f"{row['kid']}  {row['state']:<8} created {row['created_at']}{until}\n")
+    return 0
+
+
+def _describe_key(key: SigningKey) -> dict[str, Any]:
+    """A signing key for operators: never its private half."""
+    return {
+        "kid": key.kid,
+        "state": key.state,
+        "created_at": key.created_at,
+        "retired_at": key.retired_at,
+        "verify_until": key.verify_until,
+    }
+
+
 def _rate_limit(text: str) -> tuple[int | None, int | None]:
     """QUOTA/WINDOW_SECONDS, QUOTA/s|m|h, or 'default' (None, None: the gateway's default)."""
     if text == "default":
@@ -230,9 +299,14 @@ async def _mint(settings: Settings, args: argparse.Namespace) -> str:
         minted_by=args.by,
         allow_in_production=args.allow_in_production,
     )
-    if settings.auth_private_key_file is None and settings.environment != "production":
-        ensure_signing_keypair(settings.data_dir / "keys")
-    key = settings.resolved_private_key_file.read_bytes()
-    return await _with_session(
-        settings, lambda session: mint_recorded_token(session, settings, request, key)
-    )
+    configured = configured_signing_key(settings)
+
+    async def run(session: AsyncSession) -> str:
+        # Signed with the active key in the database, as the gateway signs: a key retired by
+        # `keys rotate` signs nothing more.
+        key = await signing_keys.ensure_active_key_once(
+            session, configured_private_key_pem=configured, now=system_clock()
+        )
+        return await mint_recorded_token(session, settings, request, key.private_key_pem.encode())
+
+    return await _with_session(settings, run)

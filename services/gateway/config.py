@@ -1,5 +1,6 @@
 """Settings of the gateway (environment prefix GATEWAY_; shared AUTH_*, REDIS_URL, DATA_DIR)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field, model_validator
@@ -54,13 +55,16 @@ class Settings(ServiceSettings):
     breaker_failure_threshold: int = 5
     breaker_open_s: float = 10.0
 
-    # Tokens the gateway issues (POST /oauth/token) are signed with this key.
+    # The first signing key, imported into the database on first start (`keys rotate` makes
+    # the next ones there); without it a development key is used or one is generated.
     auth_private_key_file: Path | None = Field(
         None, validation_alias=_global("AUTH_PRIVATE_KEY_FILE")
     )
     access_token_ttl_s: int = 900
     # A verified token is remembered this long (never past its expiry) to skip the RSA check.
     verified_token_cache_s: float = 30.0
+    # How often the signing keys are re-read from the database (a rotation by another process).
+    signing_keys_refresh_s: float = 5.0
     # How often client revocations and per-client limits are re-read from the database.
     client_refresh_s: float = 5.0
 
@@ -95,6 +99,13 @@ class Settings(ServiceSettings):
         if self.redis_password_file is not None:
             return self.redis_password_file.read_text().rstrip("\r\n")
         return redis_url_password(self.redis_url)
+
+    @property
+    def longest_token_lifetime(self) -> timedelta:
+        """How long any token the gateway signs may be accepted: a retired key stays published,
+        and a revoked client stays listed, this long."""
+        longest = max(self.access_token_ttl_s, self.token_mint_max_ttl_s)
+        return timedelta(seconds=longest + self.auth_leeway_s)
 
     @property
     def resolved_private_key_file(self) -> Path:

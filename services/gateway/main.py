@@ -15,11 +15,14 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.gateway import signing_keys
 from services.gateway.access import ClientDirectory, Gatekeeper
 from services.gateway.breaker import CircuitBreaker
 from services.gateway.config import Settings
 from services.gateway.contracts import ServiceContracts
 from services.gateway.docs import docs_router
+from services.gateway.key_ring import SigningKeyRing
+from services.gateway.keys_api import keys_router
 from services.gateway.oauth import TOKEN_SCHEMAS, TokenIssuer, oauth_router
 from services.gateway.open311 import open311_router
 from services.gateway.open311_door import Open311Door
@@ -33,7 +36,9 @@ from services.gateway.ratelimit import (
 )
 from services.gateway.routing import RouteTable
 from shared import health, metrics, telemetry
-from shared.app import load_token_verifier
+from shared.app import external_issuers
+from shared.auth import TokenVerifier, ensure_signing_keypair
+from shared.clock import clock_of, system_clock
 from shared.db import create_engine, create_session_factory
 from shared.logs import configure_logging
 from shared.metrics_http import exposition, read_pool_in_use
@@ -67,6 +72,7 @@ class GatewayParts:
     limiter: LimiterHolder
     breakers: dict[str, CircuitBreaker]
     contracts: ServiceContracts
+    keys: SigningKeyRing
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
@@ -79,9 +85,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = create_engine(settings.resolved_database_url, echo=settings.sql_echo)
     telemetry.instrument_engine(engine)
     sessions = create_session_factory(engine)
-    verifier = load_token_verifier(settings)
+    configured_key = configured_signing_key(settings)
+    # The clock is looked up on each use, so a test may set it after start-up.
+    keys = SigningKeyRing(
+        sessions, lambda: clock_of(app)(), min_refresh_s=settings.auth_jwks_min_refresh_s
+    )
+    verifier = TokenVerifier(
+        [],
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+        leeway_s=settings.auth_leeway_s,
+        external_issuers=external_issuers(settings),
+        key_source=keys,
+    )
     issuer = TokenIssuer(
-        settings.resolved_private_key_file.read_bytes(),
+        keys,
         issuer=settings.auth_issuer,
         audience=settings.auth_audience,
         ttl_s=settings.access_token_ttl_s,
@@ -104,12 +122,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for name in settings.upstreams()
         },
         contracts=contracts,
+        keys=keys,
     )
     openapi = MergedOpenApi(contracts, routes, cache_s=settings.openapi_cache_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await _start(parts, sessions)
+        await _start(parts, sessions, configured_key)
         app.state.gateway = parts
         try:
             yield
@@ -133,6 +152,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         open311_router(
             Open311Door(settings, sessions, issuer, parts.limiter, parts.directory, parts.proxy)
         )
+    )
+    app.include_router(
+        keys_router(sessions, lambda: clock_of(app)(), settings.longest_token_lifetime)
     )
 
     @app.get("/livez", tags=["health"])
@@ -193,10 +215,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-async def _start(parts: GatewayParts, sessions: Any) -> None:
+async def _start(parts: GatewayParts, sessions: Any, configured_key: bytes | None) -> None:
     settings = parts.settings
     if settings.migrate_on_startup:
         await upgrade_to_head(parts.engine, MIGRATIONS_DIR)
+    await _load_signing_keys(parts, sessions, configured_key)
     await parts.directory.refresh(sessions)
     parts.tasks.append(
         asyncio.create_task(parts.directory.keep_fresh(sessions, settings.client_refresh_s))
@@ -216,6 +239,26 @@ async def _start(parts: GatewayParts, sessions: Any) -> None:
     if settings.environment != "test":
         gc.collect()
         gc.freeze()
+
+
+def configured_signing_key(settings: Settings) -> bytes | None:
+    """The key to import on first start: the configured one, or the development key (made
+    when missing) that `make run` also mints its printed token with."""
+    if settings.auth_private_key_file is None and settings.environment == "development":
+        ensure_signing_keypair(settings.data_dir / "keys")
+    path = settings.resolved_private_key_file
+    return path.read_bytes() if path.is_file() else None
+
+
+async def _load_signing_keys(parts: GatewayParts, sessions: Any, configured: bytes | None) -> None:
+    """The first start imports the configured key (or the development one) or makes one."""
+    settings = parts.settings
+    async with sessions() as session:
+        await signing_keys.ensure_active_key_once(
+            session, configured_private_key_pem=configured, now=system_clock()
+        )
+    await parts.keys.load()
+    parts.tasks.append(asyncio.create_task(parts.keys.keep_fresh(settings.signing_keys_refresh_s)))
 
 
 async def _stop(parts: GatewayParts) -> None:

@@ -1,10 +1,12 @@
-"""Tables of the gateway: the partner systems (OAuth2 clients) it issues tokens to."""
+"""Tables of the gateway: the partner systems (OAuth2 clients) it issues tokens to, and the keys
+it signs those tokens with."""
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String
+from sqlalchemy import DateTime, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.columns import UtcDateTime
 from shared.db import new_metadata
 from shared.operator_audit import OperatorActionMixin
 
@@ -49,3 +51,18 @@ class MintedToken(Base):
 
 class OperatorAction(OperatorActionMixin, Base):
     """The audit trail of operator commands (clients create/update/rotate/revoke)."""
+
+
+class SigningKey(Base):
+    """A token signing key pair. One is `active` (signs new tokens); a `retired` one is still
+    published for verification until `verify_until`, when the last token it signed expires."""
+
+    __tablename__ = "signing_key"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    private_key_pem: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    verify_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.gateway import clients
+from services.gateway.key_ring import SigningKeyRing
 from services.gateway.models import Client
 from services.gateway.ratelimit import LimiterHolder, RatePolicy
 from shared.auth import mint_token
@@ -28,17 +29,17 @@ GATEWAY_ORGANISATION = "LOCALITY-HUB-GATEWAY"
 
 
 class TokenIssuer:
-    """Signs access tokens for authenticated clients with the gateway's private key."""
+    """Signs access tokens for authenticated clients with the gateway's active signing key."""
 
-    def __init__(self, private_key_pem: bytes, *, issuer: str, audience: str, ttl_s: int):
-        self._key = private_key_pem
+    def __init__(self, keys: SigningKeyRing, *, issuer: str, audience: str, ttl_s: int):
+        self._keys = keys
         self._issuer = issuer
         self._audience = audience
         self.ttl_s = ttl_s
 
     def issue(self, client: Client, scopes: list[str]) -> str:
         return mint_token(
-            self._key,
+            self._keys.active_private_key_pem,
             organisation=client.organisation,
             scopes=scopes,
             issuer=self._issuer,
@@ -51,7 +52,7 @@ class TokenIssuer:
     def issue_own(self, scopes: list[str]) -> str:
         """A token for the gateway itself (reading what is not personal, such as categories)."""
         return mint_token(
-            self._key,
+            self._keys.active_private_key_pem,
             organisation=GATEWAY_ORGANISATION,
             scopes=scopes,
             issuer=self._issuer,

@@ -18,10 +18,14 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serving(app: ASGIApp) -> AsyncIterator[str]:
-    """Yield the base URL while uvicorn serves `app` (lifespan included)."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+async def serving(app: ASGIApp, port: int | None = None) -> AsyncIterator[str]:
+    """Yield the base URL while uvicorn serves `app` (lifespan included), on `port` if given."""
+    port = port or free_port()
+    # A request still open at the end (a poll between two services, say) must not hold the
+    # test's exit forever: uvicorn would otherwise wait for it without limit.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=10
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:

@@ -1,6 +1,7 @@
 """`python -m services.gateway clients create|list|rotate|revoke` and `token mint`."""
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import jwt
@@ -152,3 +153,38 @@ def test_clients_need_an_organisation_code_and_at_least_one_scope(
     assert main(empty) == 1
     assert "at least one scope" in capsys.readouterr().err
     assert main(["token", "mint", "--org", "DEMO-HUB", "--scopes", ""]) == 1
+
+
+def test_keys_rotate_makes_a_new_active_key_and_keeps_the_old_one_until_its_tokens_expire(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [first] = run(capsys, "keys", "list", "--json")  # type: ignore[misc]
+    assert first["state"] == "active"
+    assert main(["token", "mint", "--org", "DEMO-HUB"]) == 0
+    assert jwt.get_unverified_header(capsys.readouterr().out.strip())["kid"] == first["kid"]
+
+    rotate = ["keys", "rotate", "--json", "--actor", "ops-alice", "--reason", "scheduled"]
+    rotated = run(capsys, *rotate)
+    assert isinstance(rotated, dict)
+    [retired] = rotated["retired"]
+    assert (retired["kid"], retired["state"]) == (first["kid"], "retired")
+    assert rotated["active"]["kid"] != first["kid"]
+    assert "private" not in json.dumps(rotated).lower()
+    # The old key verifies until the longest-lived token it may have signed has expired.
+    retired_at = datetime.fromisoformat(retired["retired_at"])
+    verify_until = datetime.fromisoformat(retired["verify_until"])
+    assert verify_until - retired_at == timedelta(seconds=8 * 3600 + 30)
+
+    assert main(["token", "mint", "--org", "DEMO-HUB"]) == 0
+    minted = capsys.readouterr().out.strip()
+    assert jwt.get_unverified_header(minted)["kid"] == rotated["active"]["kid"]
+    assert main(["keys", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert f"{rotated['active']['kid']}  active" in listing
+    assert f"{first['kid']}  retired" in listing
+
+
+def test_keys_rotate_needs_a_reason(data_dir: Path) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["keys", "rotate"])
+    assert exit_.value.code == 2
