@@ -31,7 +31,7 @@ TRACKS = ("see_and_solve", "multi_agency", "signpost", "no_further_action", "esc
 # Channel codes used in REFERRAL_RECEIVED_V1.channel (a test checks the referrals service agrees)
 CHANNELS = (
     "phone", "email", "walk_in", "online", "social_media", "councillor", "partner_system",
-    "professional",
+    "professional", "open311",
 )  # fmt: skip
 
 

@@ -6,29 +6,39 @@ notation, which spreadsheets and readers mistake for text.
 """
 
 import math
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 DASH = "\u2013"  # an en dash, shown where there is no value
+ONE_DECIMAL, WHOLE = Decimal("0.1"), Decimal("1")
+
+
+def rounded(value: float, step: Decimal = ONE_DECIMAL) -> Decimal:
+    """Rounded half up from the decimal a person wrote (55.25 -> 55.3), as the papers round.
+
+    Python's own rounding goes half to even on the binary value, so 55.25 would read 55.2.
+    """
+    result = Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP)
+    return result.copy_abs() if result == 0 else result  # never "-0.0"
 
 
 def percent(value: float | None) -> str:
     """68.65 -> '68.7%'."""
-    return DASH if value is None else f"{value:.1f}%"
+    return DASH if value is None else f"{rounded(value)}%"
 
 
 def count(value: float | None) -> str:
     """1234.0 -> '1,234'."""
-    return DASH if value is None else f"{round(value):,}"
+    return DASH if value is None else f"{int(rounded(value, WHOLE)):,}"
 
 
 def points(value: float | None) -> str:
     """A change in percentage points with its sign: 1.42 -> '+1.4 points'."""
-    return DASH if value is None else f"{value:+.1f} points"
+    return DASH if value is None else f"{rounded(value):+} points"
 
 
 def signed_percent(value: float | None) -> str:
     """A relative change: 0.26 -> '+26.0%'."""
-    return DASH if value is None else f"{100 * value:+.1f}%"
+    return DASH if value is None else f"{rounded(100 * value):+}%"
 
 
 def days_and_hours(days: float | None) -> str:
@@ -55,7 +65,7 @@ def value_in_unit(value: float | None, unit: str) -> str:
         return count(value)
     if unit == "days":
         return days_and_hours(value)
-    return f"{value:,.1f}"
+    return f"{rounded(value):,}"
 
 
 def plain_decimal(value: float) -> str:

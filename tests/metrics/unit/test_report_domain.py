@@ -75,6 +75,14 @@ def test_numbers_for_people() -> None:
     assert formatting.value_in_unit(None, "percent") == formatting.DASH
 
 
+def test_halves_round_up_as_the_papers_round_them() -> None:
+    # 55.25 is exact in binary, so Python's half-to-even rounding would print 55.2%.
+    assert formatting.percent(55.25) == "55.3%"
+    assert formatting.count(2.5) == "3"
+    assert formatting.points(-0.04) == "+0.0 points"  # never a negative zero
+    assert formatting.percent(-0.04) == "0.0%"
+
+
 def test_nice_ticks_cover_the_values_in_round_steps() -> None:
     assert chart.nice_ticks(31.18, 68.65) == [30, 40, 50, 60, 70]
     assert chart.nice_ticks(5, 5) == [5, 5.5, 6]  # a flat series still gets a scale
