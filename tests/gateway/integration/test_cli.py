@@ -182,6 +182,15 @@ def test_keys_rotate_makes_a_new_active_key_and_keeps_the_old_one_until_its_toke
     listing = capsys.readouterr().out
     assert f"{rotated['active']['kid']}  active" in listing
     assert f"{first['kid']}  retired" in listing
+    # Who rotated, when and why is on the record, in the gateway's own database.
+    [action, *_] = run(capsys, "actions", "list", "--json")  # type: ignore[misc]
+    assert (action["action"], action["actor"], action["reason"]) == (
+        "keys.rotate",
+        "ops-alice",
+        "scheduled",
+    )
+    assert action["target"] == rotated["active"]["kid"]
+    assert action["details"]["retired"] == [first["kid"]]
 
 
 def test_keys_rotate_needs_a_reason(data_dir: Path) -> None:
