@@ -207,6 +207,8 @@ def test_north_ormesby_report_in_chromium_shows_its_own_survey_and_crime_figures
     assert "Latest 31.4% (Wave 3 (Oct 2021)); baseline 13.0% (Wave 1 (Sep 2020))" in seen.text
     # Anti-social behaviour incidents, 157 in Q1 2020/21 down to 64 in Q3 2021/22.
     assert "Latest 64 (2021/22 Q3); baseline 157 (2020/21 Q1)" in seen.text
+    # Crime and ASB a big problem, 72.72% -> 74.12%: a latest rise shown, not hidden.
+    assert "since previous +1.4 points, not significant" in seen.text
     assert "Newport" not in seen.text  # nothing of the other locality
     assert_a_real_screenshot(seen.screenshot)
     keep_screenshot(seen.screenshot, "NO")
