@@ -6,14 +6,27 @@ notation, which spreadsheets and readers mistake for text.
 """
 
 import math
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 DASH = "\u2013"  # an en dash, shown where there is no value
 
 
+def one_decimal(value: float) -> Decimal:
+    """The value as written, rounded half up as people round: 55.25 -> 55.3, -1.25 -> -1.3.
+
+    Rounding the float itself would give 55.2 (55.25 is exact in binary and ties go to even)
+    but 68.7 for 68.65 (stored a hair above), so a paper's figures would round unevenly.
+    """
+    written = Decimal(repr(value))
+    if not written.is_finite():
+        return written
+    # Enough digits for the largest float, which the default 28 would refuse to quantize.
+    return written.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP, context=Context(prec=400))
+
+
 def percent(value: float | None) -> str:
     """68.65 -> '68.7%'."""
-    return DASH if value is None else f"{value:.1f}%"
+    return DASH if value is None else f"{one_decimal(value)}%"
 
 
 def count(value: float | None) -> str:
@@ -23,12 +36,12 @@ def count(value: float | None) -> str:
 
 def points(value: float | None) -> str:
     """A change in percentage points with its sign: 1.42 -> '+1.4 points'."""
-    return DASH if value is None else f"{value:+.1f} points"
+    return DASH if value is None else f"{one_decimal(value):+} points"
 
 
 def signed_percent(value: float | None) -> str:
     """A relative change: 0.26 -> '+26.0%'."""
-    return DASH if value is None else f"{100 * value:+.1f}%"
+    return DASH if value is None else f"{one_decimal(100 * value):+}%"
 
 
 def days_and_hours(days: float | None) -> str:
@@ -55,7 +68,7 @@ def value_in_unit(value: float | None, unit: str) -> str:
         return count(value)
     if unit == "days":
         return days_and_hours(value)
-    return f"{value:,.1f}"
+    return f"{one_decimal(value):,}"
 
 
 def plain_decimal(value: float) -> str:

@@ -67,6 +67,11 @@ def test_csv_numbers_keep_every_digit_without_exponent(value: float, text: str) 
 
 def test_numbers_for_people() -> None:
     assert formatting.percent(68.65) == "68.7%"
+    # Halves round up as on paper, whether or not the float is stored a hair below the half.
+    assert formatting.percent(55.25) == "55.3%" and formatting.percent(0.05) == "0.1%"
+    assert formatting.points(-1.25) == "-1.3 points" and formatting.points(0.0) == "+0.0 points"
+    assert formatting.signed_percent(0.26) == "+26.0%"
+    assert formatting.value_in_unit(1234.25, "score") == "1,234.3"
     assert formatting.count(1234.0) == "1,234"
     assert formatting.points(1.42) == "+1.4 points"
     assert formatting.days_and_hours(2.5) == "2 days 12 hours"
