@@ -95,6 +95,25 @@ class Seen:
     screenshot: Path
 
 
+# Run in the page before its DOM is dumped: the chart labels Chromium laid out on top of one
+# another, as "a|b" pairs, in an element of the page (what a reader would see smudged).
+MEASURE_OVERLAPS = """<script>
+const overlaps = [];
+for (const chart of document.querySelectorAll("svg.chart")) {
+  const boxes = [...chart.querySelectorAll("text")]
+    .map(t => [t.textContent, t.getBoundingClientRect()]);
+  boxes.forEach(([a, p], i) => boxes.slice(i + 1).forEach(([b, q]) => {
+    const apart = p.right <= q.left || q.right <= p.left || p.bottom <= q.top || q.bottom <= p.top;
+    if (!apart) overlaps.push(a + "|" + b);
+  }));
+}
+const found = document.createElement("output");
+found.id = "overlapping-labels";
+found.textContent = "overlaps[" + overlaps.join(";") + "]";
+document.body.append(found);
+</script>"""
+
+
 def open_in_chromium(html: str, folder: Path) -> Seen:
     """The page as headless Chromium renders it: its DOM after layout, and a screenshot."""
     assert CHROMIUM is not None, "REQUIRE_CHROMIUM=1 but chromium is not installed"
@@ -103,7 +122,9 @@ def open_in_chromium(html: str, folder: Path) -> Seen:
     page.write_text(html, encoding="utf-8")
     screenshot = folder / "report.png"
     # Two runs: Chromium does one of --dump-dom and --screenshot per start.
-    dom = _chromium(folder, "--dump-dom", page.as_uri())
+    measured = folder / "measured.html"
+    measured.write_text(html.replace("</body>", MEASURE_OVERLAPS + "</body>"), encoding="utf-8")
+    dom = _chromium(folder, "--dump-dom", measured.as_uri())
     _chromium(folder, f"--screenshot={screenshot}", page.as_uri())
     return Seen(text=visible_text(dom), screenshot=screenshot)
 
@@ -192,6 +213,7 @@ def test_newport_report_in_chromium_shows_feeling_safe_rising_and_the_asb_quarte
     assert "Latest 49.0% (Wave 3 (Oct 2021)); baseline 9.7% (Wave 1 (Sep 2020))" in seen.text
     # Anti-social behaviour incidents, 523 in Q1 2020/21 down to 172 in Q3 2021/22.
     assert "Latest 172 (2021/22 Q3); baseline 523 (2020/21 Q1)" in seen.text
+    assert "overlaps[]" in seen.text  # every chart's labels stand clear of each other
     assert_a_real_screenshot(seen.screenshot)
     keep_screenshot(seen.screenshot, "NP")
 
@@ -210,6 +232,7 @@ def test_north_ormesby_report_in_chromium_shows_its_own_survey_and_crime_figures
     # Crime and ASB a big problem, 72.72% -> 74.12%: a latest rise shown, not hidden.
     assert "since previous +1.4 points, not significant" in seen.text
     assert "Newport" not in seen.text  # nothing of the other locality
+    assert "overlaps[]" in seen.text
     assert_a_real_screenshot(seen.screenshot)
     keep_screenshot(seen.screenshot, "NO")
 
