@@ -4,12 +4,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.install-stamp
 
-.PHONY: run test test-fast lint typecheck install postgres chromium weasyprint deploy-tools promtool asyncapi-schema bench clean-data compose-check
+.PHONY: run test test-fast lint typecheck install postgres chromium weasyprint poppler deploy-tools promtool asyncapi-schema bench clean-data compose-check
 
 run: install ## start broker, services, gateway and demo data; Ctrl-C stops everything
 	$(PY) -m deploy.local.runner
 
-test: install postgres chromium weasyprint deploy-tools promtool asyncapi-schema ## every test tier, then the linters (code, layering) and the type checker
+test: install postgres chromium weasyprint poppler deploy-tools promtool asyncapi-schema ## every test tier, then the linters (code, layering) and the type checker
 	$(PY) -m pytest
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
@@ -36,6 +36,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 chromium: ## headless Chromium for the /docs browser test (Debian package)
 	@bash deploy/local/ensure-chromium.sh
+
+poppler: ## pdftoppm and pdftotext for the report's PDF page test (Debian package poppler-utils)
+	@bash deploy/local/ensure-poppler.sh
 
 weasyprint: ## the Pango libraries WeasyPrint renders the report's PDF with (Debian packages)
 	@bash deploy/local/ensure-weasyprint.sh

@@ -11,6 +11,9 @@ from datetime import date
 
 WIDTH, HEIGHT = 560, 220
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 48, 40, 12, 28  # room for end labels
+# A generous width per character of the 9px axis labels (DejaVu Sans digits are 5.7px), and the
+# least space between two labels, so the labels kept never touch however the font renders.
+LABEL_CHAR_WIDTH, LABEL_GAP = 6.0, 8.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +66,7 @@ class Chart:
     green_band: str | None  # polygon points: the side of the trajectory that is on course
     amber_band: str | None  # polygon points: within the amber tolerance short of it
     y_ticks: list[tuple[float, float]]  # y, value
-    x_labels: list[tuple[float, str]] = field(default_factory=list)
+    x_labels: list[tuple[float, str, str]] = field(default_factory=list)  # x, text, anchor
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -149,5 +152,29 @@ def line_chart(
         green_band=green,
         amber_band=amber,
         y_ticks=[(y(t), t) for t in ticks],
-        x_labels=[(x(p.day.toordinal()), p.label) for p in points],
+        x_labels=axis_labels([(x(p.day.toordinal()), p.label) for p in points], left, right),
     )
+
+
+def axis_labels(
+    labels: Sequence[tuple[float, str]], left: float, right: float
+) -> list[tuple[float, str, str]]:
+    """The x-axis labels that fit side by side, the last one always, with their text-anchor.
+
+    A label is centred on its point unless it would run past the plot's margin, then it ends
+    (or starts) there. From the last label back, one that would touch the label after it is
+    left out: ten years of monthly values get a label every few months, not a smudge.
+    """
+    kept: list[tuple[float, str, str]] = []
+    next_start = math.inf
+    for x, text in sorted(labels, reverse=True):
+        width = len(text) * LABEL_CHAR_WIDTH
+        anchor, start, end = "middle", x - width / 2, x + width / 2
+        if end > right + MARGIN_RIGHT:
+            anchor, start, end = "end", x - width, x
+        elif start < left - MARGIN_LEFT:
+            anchor, start, end = "start", x, x + width
+        if end + LABEL_GAP <= next_start:
+            kept.append((x, text, anchor))
+            next_start = start
+    return kept[::-1]

@@ -6,7 +6,7 @@ notation, which spreadsheets and readers mistake for text.
 """
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 DASH = "\u2013"  # an en dash, shown where there is no value
 ONE_DECIMAL, WHOLE = Decimal("0.1"), Decimal("1")
@@ -17,7 +17,11 @@ def rounded(value: float, step: Decimal = ONE_DECIMAL) -> Decimal:
 
     Python's own rounding goes half to even on the binary value, so 55.25 would read 55.2.
     """
-    result = Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP)
+    written = Decimal(repr(value))
+    if not written.is_finite():
+        return written
+    # Enough digits for the largest float, which the default 28 would refuse to quantize.
+    result = written.quantize(step, rounding=ROUND_HALF_UP, context=Context(prec=400))
     return result.copy_abs() if result == 0 else result  # never "-0.0"
 
 

@@ -1,5 +1,6 @@
 """Pure parts of the report and the aggregation: statistics, formatting, charts, selection."""
 
+import itertools
 from datetime import date
 
 import pytest
@@ -67,6 +68,11 @@ def test_csv_numbers_keep_every_digit_without_exponent(value: float, text: str) 
 
 def test_numbers_for_people() -> None:
     assert formatting.percent(68.65) == "68.7%"
+    # Halves round up as on paper, whether or not the float is stored a hair below the half.
+    assert formatting.percent(55.25) == "55.3%" and formatting.percent(0.05) == "0.1%"
+    assert formatting.points(-1.25) == "-1.3 points" and formatting.points(0.0) == "+0.0 points"
+    assert formatting.signed_percent(0.26) == "+26.0%"
+    assert formatting.value_in_unit(1234.25, "score") == "1,234.3"
     assert formatting.count(1234.0) == "1,234"
     assert formatting.points(1.42) == "+1.4 points"
     assert formatting.days_and_hours(2.5) == "2 days 12 hours"
@@ -86,6 +92,23 @@ def test_halves_round_up_as_the_papers_round_them() -> None:
 def test_nice_ticks_cover_the_values_in_round_steps() -> None:
     assert chart.nice_ticks(31.18, 68.65) == [30, 40, 50, 60, 70]
     assert chart.nice_ticks(5, 5) == [5, 5.5, 6]  # a flat series still gets a scale
+
+
+def test_axis_labels_stand_clear_of_each_other_and_keep_the_last() -> None:
+    left, right = chart.MARGIN_LEFT, chart.WIDTH - chart.MARGIN_RIGHT
+    step = (right - left) / 119
+    monthly = [(left + i * step, f"2016-{i:03d}") for i in range(120)]  # ten years of months
+    kept = chart.axis_labels(monthly, left, right)
+    assert 4 <= len(kept) < 20 and kept[-1][1] == "2016-119"
+    extents = []
+    for x, text, anchor in kept:
+        width = len(text) * chart.LABEL_CHAR_WIDTH
+        start = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
+        extents.append((start, start + width))
+        assert start >= 0 and start + width <= chart.WIDTH  # inside the picture
+    assert all(a_end < b_start for (_, a_end), (b_start, _) in itertools.pairwise(extents))
+    waves = [(left, "Wave 1 (Sep 2020)"), (right, "Wave 3 (Oct 2021)")]
+    assert [anchor for *_, anchor in chart.axis_labels(waves, left, right)] == ["start", "end"]
 
 
 def test_chart_maps_values_onto_the_plot_with_higher_values_drawn_higher() -> None:
