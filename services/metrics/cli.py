@@ -1,6 +1,6 @@
 """`python -m services.metrics`: the commands of every domain service (`shared.cli`) and
-`areas import-ons-lookup LOOKUP.csv --locality-map MAP.csv`, which stores each locality's
-wards and LSOAs from the ONS lookup.
+`areas import-ons-lookup LOOKUP.csv --locality-map MAP.csv [--actor A] [--reason R]`, which
+stores each locality's wards and LSOAs from the ONS lookup (recorded in `operator_action`).
 
 Exit codes as `shared.ops_cli`: 0 done, 1 refused (a bad file; nothing stored), 2 usage error
 (a file that cannot be read), 3 database unreachable.
@@ -20,6 +20,7 @@ from shared.cli import add_service_commands, configure_cli_logging, run_service_
 from shared.clock import system_clock
 from shared.db import create_engine, create_session_factory
 from shared.migrations import upgrade_to_head
+from shared.operator_audit import Operator, os_user
 from shared.ops_cli import add_ops_commands, run_and_report
 from shared.ops_commands import Refused, UsageError
 
@@ -42,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="CSV with header ward_code,locality_code: which ward belongs to which locality",
     )
     ons.add_argument("--json", action="store_true", help="print JSON instead of text")
+    ons.add_argument("--actor", default=os_user(), help="who does this (default: OS user)")
+    ons.add_argument("--reason", help="why (recorded)")
     return parser
 
 
@@ -73,6 +76,7 @@ async def _import_ons_lookup(settings: Settings, args: argparse.Namespace) -> An
                 lookup_text=lookup_text,
                 locality_map_text=map_text,
                 locality_codes=localities,
+                operator=Operator(args.actor, args.reason),
                 now=system_clock(),
             )
     except GeographyFileError as error:

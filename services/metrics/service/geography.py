@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +22,7 @@ from services.metrics.domain.geography import (
 )
 from services.metrics.models import GeographyArea as GeographyRow
 from services.metrics.repository import geography as geography_repository
+from shared.operator_audit import Operator, record_operator_action
 from shared.problems import NotFound, Unprocessable
 
 
@@ -45,19 +47,30 @@ async def import_ons_lookup(
     lookup_text: str,
     locality_map_text: str,
     locality_codes: Iterable[str],
+    operator: Operator,
     now: datetime,
-) -> dict[str, object]:
-    """Replace the stored wards and LSOAs; a bad file (GeographyFileError) changes nothing."""
+) -> dict[str, Any]:
+    """Replace the stored wards and LSOAs, with an operator_action row in the same
+    transaction; a bad file (GeographyFileError) changes nothing."""
     lookup = parse_ons_lookup(lookup_text)
     ward_localities = parse_locality_map(locality_map_text, set(locality_codes))
     parts = assign_to_localities(lookup, ward_localities)
-    async with session.begin():
-        await geography_repository.replace_all(session, (_row(p, now) for p in parts))
     per_locality: dict[str, dict[str, int]] = {}
     for part in parts:
         counts = per_locality.setdefault(part.locality_code, {"wards": 0, "lsoas": 0})
         counts["wards" if part.kind == "ward" else "lsoas"] += 1
-    return {"lookup_rows": len(lookup), "localities": per_locality}
+    summary = {"lookup_rows": len(lookup), "localities": per_locality}
+    async with session.begin():
+        await geography_repository.replace_all(session, (_row(p, now) for p in parts))
+        await record_operator_action(
+            session,
+            actor=operator.actor,
+            action="areas.import-ons-lookup",
+            target="geography_area",
+            reason=operator.reason,
+            details=summary,
+        )
+    return summary
 
 
 def _row(part: GeographyArea, now: datetime) -> GeographyRow:

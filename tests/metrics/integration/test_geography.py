@@ -46,7 +46,7 @@ async def import_lookup(
     (tmp_path / "map.csv").write_text(LOCALITY_MAP)
     monkeypatch.setenv("METRICS_DATABASE_URL", settings.database_url or "")
     argv = ["areas", "import-ons-lookup", str(tmp_path / "lookup.csv")]
-    argv += ["--locality-map", str(tmp_path / "map.csv"), "--json"]
+    argv += ["--locality-map", str(tmp_path / "map.csv"), "--json", "--reason", "ONS 2023 lookup"]
     capsys.readouterr()
     code = await asyncio.to_thread(main, argv)
     out, err = capsys.readouterr()
@@ -86,6 +86,13 @@ async def test_the_ons_lookup_import_gives_each_locality_its_wards_and_lsoas(
     bad = LOOKUP + "5,E01000005,X,E0500000,Broken,E06000002,Middlesbrough\n"
     refused, _, err = await import_lookup(metrics_settings, tmp_path, monkeypatch, capsys, bad)
     assert refused == 1 and "line 6: WD23CD 'E0500000'" in err
+    missing = ["areas", "import-ons-lookup", str(tmp_path / "none.csv")]
+    missing += ["--locality-map", str(tmp_path / "map.csv")]
+    assert await asyncio.to_thread(main, missing) == 2  # an unreadable file: usage error
+
+    assert await asyncio.to_thread(main, ["actions", "list", "--json"]) == 0
+    (action,) = json.loads(capsys.readouterr().out)
+    assert (action["action"], action["reason"]) == ("areas.import-ons-lookup", "ONS 2023 lookup")
     kept = (await metrics.get("/api/v1/localities/NP/areas", headers=reader)).json()
     assert len(kept["lsoas"]) == 3  # a refused file changes nothing
 
