@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from services.metrics.api.observations import AreasDep, Reader
+from services.metrics.domain import INDICATOR_CODE
 from services.metrics.schemas import LocalityAreasOut, PartOut, RolledUpOut, RollUpOut
 from services.metrics.service import geography as service
 from shared.app import SessionDep
@@ -39,7 +40,9 @@ async def get_locality_roll_up(
     session: SessionDep,
     caller: Reader,
     areas: AreasDep,
-    indicator: Annotated[str, Query(max_length=64, description="a count indicator")],
+    indicator: Annotated[
+        str, Query(pattern=INDICATOR_CODE.pattern, description="a count indicator's code")
+    ],
 ) -> RollUpOut:
     """A count indicator per period, summed from the locality's wards (or LSOAs)."""
     rolled = await service.roll_up(

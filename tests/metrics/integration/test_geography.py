@@ -185,6 +185,8 @@ async def test_ward_counts_roll_up_to_the_locality_and_percentages_do_not(
         "/api/v1/localities/NP/roll-up?indicator=feel_safe_day", headers=writer
     )
     assert (refused.status_code, refused.json()["errors"][0]["field"]) == (422, "indicator")
+    nul = await metrics.get("/api/v1/localities/NP/roll-up?indicator=asb%00", headers=writer)
+    assert nul.status_code == 422
     unknown = await metrics.get(
         "/api/v1/localities/XX/roll-up?indicator=asb_incidents", headers=writer
     )
