@@ -32,6 +32,8 @@ DEFAULT_ROUTES: dict[str, list[str]] = {
         "/api/v1/derived",
         "/api/v1/localities/*/scorecard",
         "/api/v1/localities/*/report",
+        "/api/v1/localities/*/areas",
+        "/api/v1/localities/*/roll-up",
         "/api/v1/authorities",
     ],
 }

@@ -168,3 +168,17 @@ class ActionFact(Base):
     due_date: Mapped[date | None] = mapped_column(Date)
     status_changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     overdue_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+
+
+class GeographyArea(Base):
+    """A ward or LSOA of a locality, from the ONS lookup import (replaced whole each time)."""
+
+    __tablename__ = "geography_area"
+
+    gss_code: Mapped[str] = mapped_column(String(9), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "ward" | "lsoa"
+    name: Mapped[str] = mapped_column(String(200))
+    locality_code: Mapped[str] = mapped_column(String(16), index=True)
+    ward_gss_code: Mapped[str | None] = mapped_column(String(9))
+    authority_gss_code: Mapped[str] = mapped_column(String(9))
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -173,3 +173,34 @@ class ReferralCount(BaseModel):
 
 class ReferralCounts(BaseModel):
     items: list[ReferralCount]
+
+
+class PartOut(BaseModel):
+    gss_code: str
+    name: str | None
+    source: str  # "configuration" | "ons_lookup"
+    ward_gss_code: str | None = None
+
+
+class LocalityAreasOut(BaseModel):
+    locality_code: str
+    name: str
+    authority_code: str | None
+    wards: list[PartOut]
+    lsoas: list[PartOut]
+
+
+class RolledUpOut(BaseModel):
+    period_start: str
+    period_end: str
+    period_label: str
+    value: float
+    level: str
+    parts: int
+    of: int
+
+
+class RollUpOut(BaseModel):
+    locality_code: str
+    indicator_code: str
+    items: list[RolledUpOut]

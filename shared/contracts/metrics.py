@@ -34,7 +34,7 @@ class ObservationRecordedV1(EventPayload):
 
     observation_id: str
     indicator_code: str
-    area_code: str  # a locality code (e.g. "NP") or a comparison area code
+    area_code: str  # a locality ("NP"), comparison area, or ward/LSOA GSS code ("E05...")
     period_start: date
     period_end: date
     period_label: str  # a code: "2021-Q3", "2021-10", or "2021-10-01/2021-10-31" (period_code)

@@ -1,5 +1,5 @@
 """HTTP routes of the metrics service, wired in main.py."""
 
-from services.metrics.api import analysis, flow, observations, report
+from services.metrics.api import analysis, flow, geography, observations, report
 
-routers = [observations.router, analysis.router, flow.router, report.router]
+routers = [observations.router, analysis.router, flow.router, report.router, geography.router]

@@ -153,13 +153,15 @@ async def record_observation(
     response: Response,
 ) -> ObservationOut:
     """Record a value for an indicator, area and period; a new value revises the earlier one."""
-    if request.area_code in areas:  # an unknown area is a 422 the use case names
+    # A ward or LSOA is checked against its locality in the use case; an unknown area is a 422.
+    if request.area_code in areas:
         require_recorder(caller, [(None, request.indicator_code, request.area_code)], writers)
     row, changed = await service.record_observation(
         session,
         ObservationInput(**request.model_dump()),
-        organisation=caller.organisation,
+        caller=caller,
         areas=areas,
+        writers=writers,
         now=now,
     )
     if not changed:

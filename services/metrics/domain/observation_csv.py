@@ -145,3 +145,15 @@ def _whole_number(text: str) -> int:
 
 
 _whole_number.__name__ = "whole number"
+
+
+def area_codes_in(text: str, known: Set[str]) -> set[str]:
+    """The area codes of the file that are not among `known` (wards and LSOAs to look up)."""
+    reader = csv.DictReader(io.StringIO(text))
+    column = next((n for n in reader.fieldnames or [] if n.strip() == "area_code"), None)
+    if column is None:
+        return set()
+    codes = {
+        (row.get(column) or "").strip() for _, row in zip(range(MAX_ROWS), reader, strict=False)
+    }
+    return codes - set(known) - {""}

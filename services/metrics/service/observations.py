@@ -20,6 +20,8 @@ from services.metrics.domain import (
     check_observation,
     period_label,
 )
+from services.metrics.domain.geography import GSS_LIKE, gss_kind
+from services.metrics.domain.observation_csv import area_codes_in as _area_codes_in
 from services.metrics.domain.observation_csv import parse_observations_csv
 from services.metrics.domain.write_ownership import WriteAssignments
 from services.metrics.models import Indicator, Observation, Target
@@ -31,6 +33,7 @@ from services.metrics.schemas import (
     IndicatorUpdate,
     RowError,
 )
+from services.metrics.service import geography
 from services.metrics.service.analysis import announce_status_changes
 from services.metrics.service.write_ownership import require_recorder
 from shared.auth import Caller
@@ -197,17 +200,24 @@ async def record_observation(
     session: AsyncSession,
     observation: ObservationInput,
     *,
-    organisation: str,
+    caller: Caller,
     areas: dict[str, Area],
+    writers: WriteAssignments,
     now: datetime,
 ) -> tuple[Observation, bool]:
-    """Record one value; returns the current row and whether anything changed."""
+    """Record one value; returns the current row and whether anything changed.
+
+    The area is a locality, an authority, or a ward or LSOA of a locality: a ward's figure is
+    the locality's to write (the assignments name localities, not wards).
+    """
+    organisation = caller.organisation
     async with session.begin():
         indicator = await repository.get_indicator(session, observation.indicator_code)
         if indicator is None:
             raise Unprocessable("No such indicator.", field="indicator_code")
         if observation.area_code not in areas:
-            raise Unprocessable("No such area.", field="area_code")
+            locality = await _locality_of_part(session, observation.area_code, areas)
+            require_recorder(caller, [(None, observation.indicator_code, locality)], writers)
         try:
             check_observation(rules_of(indicator), observation)
         except InvalidObservation as error:
@@ -218,6 +228,24 @@ async def record_observation(
     if outcome.unchanged:
         return outcome.unchanged[0], False
     return (outcome.created + outcome.revised)[0], True
+
+
+async def _locality_of_part(session: AsyncSession, code: str, areas: dict[str, Area]) -> str:
+    """The locality of a ward or LSOA; 422 naming `area_code` for anything else."""
+    if gss_kind(code) is None:
+        if GSS_LIKE.match(code):
+            raise Unprocessable(
+                f"'{code}' is not a ward (E05 and 6 digits) or LSOA (E01 and 6 digits) GSS code.",
+                field="area_code",
+            )
+        raise Unprocessable("No such area.", field="area_code")
+    locality = (await geography.localities_of_parts(session, [code], areas)).get(code)
+    if locality is None:
+        raise Unprocessable(
+            f"'{code}' is not a ward or LSOA of any locality (import the ONS lookup).",
+            field="area_code",
+        )
+    return locality
 
 
 async def import_observations(
@@ -238,10 +266,17 @@ async def import_observations(
             for row in await repository.list_indicators(session, after=None, limit=10_000)
         }
         rules = {code: rules_of(indicator) for code, indicator in indicators.items()}
-        parsed, problems = parse_observations_csv(text, rules, set(areas))
+        parts = await geography.localities_of_parts(
+            session, _area_codes_in(text, set(areas)), areas
+        )
+        parsed, problems = parse_observations_csv(text, rules, set(areas) | set(parts))
         require_recorder(
             caller,
-            ((r.line, r.observation.indicator_code, r.observation.area_code) for r in parsed),
+            (
+                (r.line, r.observation.indicator_code, parts.get(a, a))
+                for r in parsed
+                for a in [r.observation.area_code]
+            ),
             writers,
         )
         errors = [RowError(line=p.line, field=p.field, reason=p.reason) for p in problems]
