@@ -16,6 +16,33 @@ from services.gateway import signing_keys
 NO_CACHE = {"Cache-Control": "no-cache"}
 
 
+class JwkSetResponse(JSONResponse):
+    media_type = "application/jwk-set+json"  # RFC 7517 section 8.5.1
+
+
+JWK_SET_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["keys"],
+    "properties": {
+        "keys": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["kty", "kid"],
+                "properties": {
+                    "kty": {"type": "string"},
+                    "kid": {"type": "string"},
+                    "use": {"type": "string"},
+                    "alg": {"type": "string"},
+                    "n": {"type": "string"},
+                    "e": {"type": "string"},
+                },
+            },
+        }
+    },
+}
+
+
 def keys_router(
     sessions: async_sessionmaker[AsyncSession],
     clock: Callable[[], datetime],
@@ -23,17 +50,22 @@ def keys_router(
 ) -> APIRouter:
     router = APIRouter(tags=["auth"])
 
-    @router.get("/.well-known/jwks.json")
-    async def jwks() -> JSONResponse:
+    @router.get(
+        "/.well-known/jwks.json",
+        response_class=JwkSetResponse,
+        responses={
+            200: {
+                "description": "An RFC 7517 JWK Set: public keys only.",
+                "content": {JwkSetResponse.media_type: {"schema": JWK_SET_SCHEMA}},
+            }
+        },
+    )
+    async def jwks() -> JwkSetResponse:
         """The public keys that verify the gateway's tokens (active, and retired ones still in
         use), as an RFC 7517 JWK Set."""
         async with sessions() as session:
             keys = await signing_keys.verifying_keys(session, now=clock())
-        return JSONResponse(
-            signing_keys.jwks_document(keys),
-            headers=NO_CACHE,
-            media_type="application/jwk-set+json",
-        )
+        return JwkSetResponse(signing_keys.jwks_document(keys), headers=NO_CACHE)
 
     @router.get("/auth/revoked-clients")
     async def revoked_clients() -> JSONResponse:
