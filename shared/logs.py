@@ -74,15 +74,16 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes whole lines into a block buffer over the stream's file descriptor.
 
     A write system call per line was the largest cost of an access line, so lines are flushed
-    at once only from WARNING up, and otherwise by a background thread every `flush_every_s`
-    (and at exit): an INFO line reaches the file at most that late."""
+    at once only from WARNING up, and otherwise by a background thread `flush_every_s` after
+    the first unwritten line (and at exit): an INFO line reaches the file at most that late.
+    With nothing to write the thread sleeps on an event, so an idle service never wakes it."""
 
     locality_hub = True
 
     def __init__(self, stream: Any, flush_every_s: float = 0.5) -> None:
         super().__init__(_block_buffered(stream) if flush_every_s > 0 else stream)
         self._every_line = flush_every_s <= 0
-        self._dirty = False
+        self._unwritten = threading.Event()
         if self._every_line:
             return
         flusher = threading.Thread(
@@ -96,18 +97,19 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
             self.stream.write(self.format(record) + "\n")
             if self._every_line or record.levelno >= logging.WARNING:
                 self.stream.flush()
-            else:
-                self._dirty = True
+            elif not self._unwritten.is_set():
+                self._unwritten.set()
         except Exception:
             self.handleError(record)
 
     def _flush_forever(self, every_s: float) -> None:
         while True:
-            time.sleep(every_s)
-            if self._dirty:
-                self._dirty = False
-                with contextlib.suppress(Exception):
-                    self.flush()
+            self._unwritten.wait()
+            time.sleep(every_s)  # the lines of the next moment go out in the same write
+            # Cleared before the flush: a line written after it sets the event again.
+            self._unwritten.clear()
+            with contextlib.suppress(Exception):
+                self.flush()
 
 
 def _block_buffered(stream: Any) -> Any:

@@ -102,3 +102,28 @@ def test_warnings_reach_the_file_at_once_and_info_lines_within_the_flush_period(
         while "later" not in path.read_text() and time.monotonic() < deadline:
             time.sleep(0.01)
         assert "later" in path.read_text()
+
+
+def test_the_flush_thread_sleeps_until_there_is_a_line_to_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An idle service must not be woken every flush period (it was, twice a second, for nothing).
+    naps: list[float] = []
+    real_sleep = time.sleep
+
+    def counted_sleep(seconds: float) -> None:
+        naps.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr("shared.logs.time.sleep", counted_sleep)
+    path = tmp_path / "service.log"
+    with path.open("w") as stream:
+        handler = LineHandler(stream, flush_every_s=0.01)
+        handler.setFormatter(JsonFormatter())
+        handler.handle(logging.LogRecord("app", logging.INFO, __file__, 1, "one line", (), None))
+        deadline = time.monotonic() + 5
+        while "one line" not in path.read_text() and time.monotonic() < deadline:
+            real_sleep(0.01)
+        assert "one line" in path.read_text()
+        real_sleep(0.2)  # twenty flush periods with nothing to write
+        assert len(naps) == 1  # one nap for the one burst, then asleep on the event
