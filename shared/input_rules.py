@@ -96,13 +96,13 @@ def _leaf_types(annotation: Any) -> set[Any]:
     return {origin or annotation}
 
 
-_ISO_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # a timestamp starts with one, a day is one
 
 
 def _iso_text_only(value: Any) -> Any:
     # pydantic reads `0.5` (number or text) as seconds since 1970: refuse it in favour of ISO.
     if not isinstance(value, datetime | date) and (
-        not isinstance(value, str) or not _ISO_DATE_START.match(value.strip())
+        not isinstance(value, str) or not _ISO_DATE.match(value.strip())
     ):
         raise ValueError("must be an ISO 8601 timestamp, e.g. 2026-11-23T10:00:00Z")
     return value
@@ -110,9 +110,6 @@ def _iso_text_only(value: Any) -> Any:
 
 # A timestamp given as ISO 8601 text (query parameters such as `as_of`), never epoch seconds.
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text_only)]
-
-
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _iso_date_text_only(value: Any) -> Any:

@@ -43,6 +43,14 @@ async def task_access_after_ending(
     }
 
 
+async def task_on(session: AsyncSession, referral: Referral, task_id: str) -> PartnerTask:
+    """The referral's task with that id, or 404."""
+    task = await repository.task(session, referral.id, task_id)
+    if task is None:
+        raise NotFound(f"No task '{task_id}' on this referral.")
+    return task
+
+
 async def withdraw_task(
     session: AsyncSession,
     *,
@@ -57,9 +65,7 @@ async def withdraw_task(
     async with session.begin():
         referral = await load_for_change(session, referral_id, caller, if_match)
         require_task_decider(referral, caller)
-        task = await repository.task(session, referral.id, task_id)
-        if task is None:
-            raise NotFound(f"No task '{task_id}' on this referral.")
+        task = await task_on(session, referral, task_id)
         if TaskStatus(task.status) not in TASK_STATUSES_WITHDRAWABLE:
             raise Conflict(
                 f"The task is '{task.status}'; only an assigned or accepted task can be withdrawn.",

@@ -18,7 +18,11 @@ from services.referrals.schemas import (
     TaskDecline,
 )
 from services.referrals.service.access import load_for_change, move, record_change
-from services.referrals.service.disclosure import require_task_decider, task_access_after_ending
+from services.referrals.service.disclosure import (
+    require_task_decider,
+    task_access_after_ending,
+    task_on,
+)
 from services.referrals.service.webhook_notices import notify_partners
 from shared.auth import Caller
 from shared.outbox import add_event
@@ -107,9 +111,7 @@ async def _load_task_for_holder(
     caller: Caller,
     allowed_from: TaskStatus,
 ) -> PartnerTask:
-    task = await repository.task(session, referral.id, task_id)
-    if task is None:
-        raise NotFound(f"No task '{task_id}' on this referral.")
+    task = await task_on(session, referral, task_id)
     if task.organisation != caller.organisation:
         raise Forbidden(f"Only {task.organisation} can act on this task.")
     if task.status != allowed_from:
