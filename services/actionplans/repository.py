@@ -155,17 +155,15 @@ async def current_versions(
     return {row.target_id: row for row in rows}
 
 
-async def versions_set_by(
-    session: AsyncSession, targets: Sequence[Target], as_of: datetime
+async def versions_of(
+    session: AsyncSession, targets: Sequence[Target]
 ) -> dict[str, list[TargetVersion]]:
-    """The versions of each target set on or before `as_of`, by target id, in one query."""
+    """Every version of each target, by target id, in one query."""
     found: dict[str, list[TargetVersion]] = {t.id: [] for t in targets}
     if not targets:
         return found
     rows = await session.scalars(
-        select(TargetVersion).where(
-            TargetVersion.target_id.in_(list(found)), TargetVersion.set_at <= as_of
-        )
+        select(TargetVersion).where(TargetVersion.target_id.in_(list(found)))
     )
     for row in rows:
         found[row.target_id].append(row)

@@ -269,7 +269,7 @@ async def list_targets_as_of(
 async def _states_as_of(
     session: AsyncSession, settings: Settings, plan: Plan, targets: list[Target], as_of: datetime
 ) -> list[TargetState]:
-    versions = await repository.versions_set_by(session, targets, as_of)
+    versions = await repository.versions_of(session, targets)
     review = await repository.last_review_by(
         session, plan.id, held_by=local_today(settings.timezone, as_of), recorded_by=as_of
     )
