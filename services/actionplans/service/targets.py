@@ -243,7 +243,9 @@ async def get_target_as_of(
     plan = await plan_as_of_or_404(session, plan_id, as_of)
     target = await _target_or_404(session, plan_id, target_id)
     if target.created_at > as_of:
-        raise NotFound(f"No target with id '{target_id}' in plan '{plan_id}' as at {as_of}.")
+        raise NotFound(
+            f"No target with id '{target_id}' in plan '{plan_id}' as at {as_of.isoformat()}."
+        )
     (state,) = await _states_as_of(session, settings, plan, [target], as_of)
     return state
 
