@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.actionplans import domain
 from services.actionplans.domain import OPEN_ACTION_STATUSES
+from services.actionplans.domain.as_at import PLAN_ROW_CHANGES
 from services.actionplans.models import (
     Action,
     ActionNote,
@@ -53,9 +54,15 @@ async def get_plan(session: AsyncSession, plan_id: str) -> Plan | None:
 
 
 async def list_plans(
-    session: AsyncSession, where: domain.PlanFilter, cursor: tuple[datetime, str] | None, limit: int
+    session: AsyncSession,
+    where: domain.PlanFilter,
+    cursor: tuple[datetime, str] | None,
+    limit: int,
+    created_by: datetime | None = None,
 ) -> list[Plan]:
     statement = select(Plan).where(_after(Plan, cursor))
+    if created_by is not None:
+        statement = statement.where(Plan.created_at <= created_by)
     if where.locality_code:
         statement = statement.where(Plan.locality_code == where.locality_code)
     if where.status:
@@ -81,6 +88,24 @@ async def list_history(
     return list(rows)
 
 
+async def histories(session: AsyncSession, plan_ids: Sequence[str]) -> dict[str, list[PlanHistory]]:
+    """Every history row of each plan that changed the plan itself, oldest first, by plan id."""
+    found: dict[str, list[PlanHistory]] = {plan_id: [] for plan_id in plan_ids}
+    if not plan_ids:
+        return found
+    rows = await session.scalars(
+        select(PlanHistory)
+        .where(
+            PlanHistory.plan_id.in_(plan_ids),
+            PlanHistory.change.in_(["plan.created", *sorted(PLAN_ROW_CHANGES)]),
+        )
+        .order_by(PlanHistory.seq)
+    )
+    for row in rows:
+        found[row.plan_id].append(row)
+    return found
+
+
 # Targets ----------------------------------------------------------------------------------
 
 
@@ -90,9 +115,15 @@ async def get_target(session: AsyncSession, plan_id: str, target_id: str) -> Tar
 
 
 async def list_targets(
-    session: AsyncSession, plan_id: str, cursor: tuple[datetime, str] | None, limit: int
+    session: AsyncSession,
+    plan_id: str,
+    cursor: tuple[datetime, str] | None,
+    limit: int,
+    created_by: datetime | None = None,
 ) -> list[Target]:
     statement = select(Target).where(Target.plan_id == plan_id, _after(Target, cursor))
+    if created_by is not None:
+        statement = statement.where(Target.created_at <= created_by)
     return await _page(session, statement, Target, limit)
 
 
@@ -122,6 +153,21 @@ async def current_versions(
         )
     )
     return {row.target_id: row for row in rows}
+
+
+async def versions_of(
+    session: AsyncSession, targets: Sequence[Target]
+) -> dict[str, list[TargetVersion]]:
+    """Every version of each target, by target id, in one query."""
+    found: dict[str, list[TargetVersion]] = {t.id: [] for t in targets}
+    if not targets:
+        return found
+    rows = await session.scalars(
+        select(TargetVersion).where(TargetVersion.target_id.in_(list(found)))
+    )
+    for row in rows:
+        found[row.target_id].append(row)
+    return found
 
 
 async def list_target_versions(session: AsyncSession, target_id: str) -> list[TargetVersion]:
@@ -253,6 +299,22 @@ async def list_reviews(
 
 async def latest_review_date(session: AsyncSession, plan_id: str) -> date | None:
     return await session.scalar(select(func.max(Review.held_on)).where(Review.plan_id == plan_id))
+
+
+async def last_review_by(
+    session: AsyncSession, plan_id: str, held_by: date, recorded_by: datetime
+) -> Review | None:
+    """The latest review held on or before `held_by` and recorded on or before `recorded_by`."""
+    return await session.scalar(
+        select(Review)
+        .where(
+            Review.plan_id == plan_id,
+            Review.held_on <= held_by,
+            Review.created_at <= recorded_by,
+        )
+        .order_by(Review.held_on.desc(), Review.created_at.desc(), Review.id.desc())
+        .limit(1)
+    )
 
 
 # Summary ----------------------------------------------------------------------------------

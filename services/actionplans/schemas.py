@@ -93,7 +93,14 @@ class PlanRead(BaseModel):
     next_review_on: date | None
     created_at: datetime
     updated_at: datetime
-    version: int
+    version: int = Field(
+        description="The plan's version (its ETag); with `as_of`, the version it had then."
+    )
+    as_of: datetime | None = Field(
+        default=None,
+        description="The moment this plan is answered for: null for now; with `as_of`, the "
+        "plan as it stood then, replayed from its history.",
+    )
 
 
 class HistoryEntry(BaseModel):
@@ -183,6 +190,13 @@ class TargetVersionRead(BaseModel):
     set_by_organisation: str
 
 
+class RatedAtReview(BaseModel):
+    """The review whose frozen snapshot gives a target's value and RAG as at a past moment."""
+
+    review_id: str
+    held_on: date
+
+
 class TargetRead(BaseModel):
     id: str
     plan_id: str
@@ -194,7 +208,13 @@ class TargetRead(BaseModel):
     description: str | None
     desired_direction: Direction
     direction_source: DirectionSource
-    current: TargetVersionRead
+    current: TargetVersionRead = Field(
+        description="The numbers of the version in force (now, or at `as_of`)."
+    )
+    version_in_force: int = Field(
+        description="Which version of the numbers is in force: the current one, or with "
+        "`as_of` the highest version set on or before then."
+    )
     current_value: float | None
     current_period_label: str | None
     expected_value: float | None = Field(
@@ -202,8 +222,18 @@ class TargetRead(BaseModel):
     )
     gap_to_target: float | None
     rag: Rag | None
-    trend: str | None
-    version: int
+    trend: str | None = Field(description="Live trend; null with `as_of` (not kept over time).")
+    version: int = Field(description="The target's row version now (its ETag), also with `as_of`.")
+    as_of: datetime | None = Field(
+        default=None,
+        description="The moment this target is answered for: null for now. With `as_of`, the "
+        "value, expected value and RAG are those frozen at `rated_at_review`.",
+    )
+    rated_at_review: RatedAtReview | None = Field(
+        default=None,
+        description="With `as_of`: the last review held on or before then (and recorded by "
+        "then) that froze the target; null if none had, and then value and RAG are null.",
+    )
 
 
 # Actions ----------------------------------------------------------------------------------

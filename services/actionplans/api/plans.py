@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from services.actionplans import domain
-from services.actionplans.api.http import CursorQuery, LimitQuery, SettingsDep
+from services.actionplans.api.http import AsOfQuery, CursorQuery, LimitQuery, SettingsDep, as_utc
 from services.actionplans.api.shapes import plan_summary
 from services.actionplans.domain import PlanStatus
 from services.actionplans.objectives import load_objectives
@@ -56,22 +56,34 @@ async def create_plan(
 @router.get("/action-plans", response_model=Page[PlanRead])
 async def list_plans(
     session: SessionDep,
+    settings: SettingsDep,
     caller: Reader,
     locality: Annotated[str | None, Query(description="Locality code, e.g. NP.")] = None,
     status: PlanStatus | None = None,
     lead_organisation: str | None = None,
     objective: Annotated[str | None, Query(description="Objective code served.")] = None,
+    as_of: AsOfQuery = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> Page[PlanRead]:
-    """List action plans, oldest first, filtered by locality, status, lead or objective."""
+    """List action plans, oldest first, filtered by locality, status, lead or objective.
+
+    With `as_of`: the plans created by then, as they stood then, filtered on their values then.
+    """
     where = domain.PlanFilter(
         locality_code=locality,
         status=status.value if status else None,
         lead_organisation=lead_organisation,
         objective_code=objective,
     )
-    page = await plans.list_plans(session, where=where, cursor=cursor, limit=limit)
+    moment = as_utc(as_of)
+    page = (
+        await plans.list_plans(session, where=where, cursor=cursor, limit=limit)
+        if moment is None
+        else await plans.list_plans_as_of(
+            session, settings=settings, where=where, cursor=cursor, limit=limit, as_of=moment
+        )
+    )
     return Page(
         items=[PlanRead.model_validate(p) for p in page.items], next_cursor=page.next_cursor
     )
@@ -79,9 +91,21 @@ async def list_plans(
 
 @router.get("/action-plans/{plan_id}", response_model=PlanRead)
 async def get_plan(
-    plan_id: str, response: Response, session: SessionDep, caller: Reader
+    plan_id: str,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Reader,
+    as_of: AsOfQuery = None,
 ) -> PlanRead:
-    """Read one action plan; its ETag goes in If-Match when you change it."""
+    """Read one action plan; its ETag goes in If-Match when you change it.
+
+    With `as_of`: the plan as it stood then (404 if created later), without an ETag.
+    """
+    moment = as_utc(as_of)
+    if moment is not None:
+        past = await plans.get_plan_as_of(session, settings=settings, plan_id=plan_id, as_of=moment)
+        return PlanRead.model_validate(past)
     plan = await plans.get_plan(session, plan_id=plan_id)
     set_etag(response, plan.version)
     return PlanRead.model_validate(plan)

@@ -1,7 +1,7 @@
 """Response bodies built from the use cases' results (the use cases return rows, not bodies)."""
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from services.actionplans import domain
 from services.actionplans.models import Action, ActionNote
@@ -10,6 +10,7 @@ from services.actionplans.schemas import (
     ActionRead,
     PlanSummary,
     RagCounts,
+    RatedAtReview,
     TargetRead,
     TargetVersionRead,
 )
@@ -19,6 +20,8 @@ from services.actionplans.service.targets import TargetState
 
 
 def target_read(state: TargetState) -> TargetRead:
+    if state.as_of is not None:
+        return _target_read_as_of(state, state.as_of)
     target, version, unit = state.target, state.version, state.unit
     line = trajectory(target, version)
     has_value = target.current_value is not None and target.current_period_end is not None
@@ -32,6 +35,7 @@ def target_read(state: TargetState) -> TargetRead:
         desired_direction=domain.Direction(target.desired_direction),
         direction_source=domain.DirectionSource(target.direction_source),
         current=TargetVersionRead.model_validate(version),
+        version_in_force=version.version,
         current_value=target.current_value,
         current_period_label=target.current_period_label,
         expected_value=(
@@ -45,6 +49,41 @@ def target_read(state: TargetState) -> TargetRead:
         rag=domain.Rag(target.rag) if target.rag else None,
         trend=target.trend,
         version=target.version,
+    )
+
+
+def _target_read_as_of(state: TargetState, as_of: datetime) -> TargetRead:
+    """The target at `as_of`: the version then in force, value and RAG as the last review froze."""
+    target, version, review = state.target, state.version, state.review
+    snapshots = review.target_snapshots if review else []
+    frozen = next((s for s in snapshots if s["target_id"] == target.id), None)
+    value = frozen["value"] if frozen else None
+    return TargetRead(
+        id=target.id,
+        plan_id=target.plan_id,
+        indicator_code=target.indicator_code,
+        unit=state.unit,
+        area_code=target.area_code,
+        description=target.description,
+        desired_direction=domain.Direction(target.desired_direction),
+        direction_source=domain.DirectionSource(target.direction_source),
+        current=TargetVersionRead.model_validate(version),
+        version_in_force=version.version,
+        current_value=value,
+        current_period_label=frozen["period_label"] if frozen else None,
+        expected_value=frozen["expected_value"] if frozen else None,
+        gap_to_target=trajectory(target, version).gap_to_target(value)
+        if value is not None
+        else None,
+        rag=domain.Rag(frozen["rag"]) if frozen and frozen["rag"] else None,
+        trend=None,
+        version=target.version,
+        as_of=as_of,
+        rated_at_review=(
+            RatedAtReview(review_id=review.id, held_on=review.held_on)
+            if review and frozen
+            else None
+        ),
     )
 
 

@@ -4,7 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response, status
 
-from services.actionplans.api.http import CursorQuery, LimitQuery
+from services.actionplans.api.http import (
+    AsOfQuery,
+    CursorQuery,
+    LimitQuery,
+    SettingsDep,
+    as_utc,
+)
 from services.actionplans.api.shapes import target_read
 from services.actionplans.schemas import (
     Page,
@@ -44,20 +50,48 @@ async def set_target(
 async def list_targets(
     plan_id: str,
     session: SessionDep,
+    settings: SettingsDep,
     caller: Reader,
+    as_of: AsOfQuery = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> Page[TargetRead]:
-    """A plan's targets with their current value, trajectory, RAG and trend."""
-    page = await targets.list_targets(session, plan_id=plan_id, cursor=cursor, limit=limit)
+    """A plan's targets with their current value, trajectory, RAG and trend.
+
+    With `as_of`: the targets set by then, each with the version then in force and the value
+    and RAG frozen at the last review by then.
+    """
+    moment = as_utc(as_of)
+    page = (
+        await targets.list_targets(session, plan_id=plan_id, cursor=cursor, limit=limit)
+        if moment is None
+        else await targets.list_targets_as_of(
+            session, settings=settings, plan_id=plan_id, cursor=cursor, limit=limit, as_of=moment
+        )
+    )
     return Page(items=[target_read(state) for state in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/{target_id}", response_model=TargetRead)
 async def get_target(
-    plan_id: str, target_id: str, response: Response, session: SessionDep, caller: Reader
+    plan_id: str,
+    target_id: str,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Reader,
+    as_of: AsOfQuery = None,
 ) -> TargetRead:
-    """Read one target; its ETag goes in If-Match when you re-baseline it."""
+    """Read one target; its ETag goes in If-Match when you re-baseline it.
+
+    With `as_of`: the target as known then (404 if set later), without an ETag.
+    """
+    moment = as_utc(as_of)
+    if moment is not None:
+        past = await targets.get_target_as_of(
+            session, settings=settings, plan_id=plan_id, target_id=target_id, as_of=moment
+        )
+        return target_read(past)
     state = await targets.get_target(session, plan_id=plan_id, target_id=target_id)
     set_etag(response, state.target.version)
     return target_read(state)

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Any
 
 # The RAG rule is shared with the metrics service's scorecard: one rule, one colour per target.
 from shared.rag import Rag as Rag
@@ -174,3 +175,15 @@ class PlanFilter:
     status: str | None = None
     lead_organisation: str | None = None
     objective_code: str | None = None
+
+    def admits(self, fields: dict[str, Any]) -> bool:
+        """Whether a plan with these fields (as now, or as at a past moment) is asked for."""
+        return (
+            (self.locality_code is None or fields["locality_code"] == self.locality_code)
+            and (self.status is None or fields["status"] == self.status)
+            and (
+                self.lead_organisation is None
+                or fields["lead_organisation"] == self.lead_organisation
+            )
+            and (self.objective_code is None or self.objective_code in fields["objective_codes"])
+        )

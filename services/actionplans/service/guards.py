@@ -28,6 +28,14 @@ async def plan_or_404(session: AsyncSession, plan_id: str) -> Plan:
     return plan
 
 
+async def plan_as_of_or_404(session: AsyncSession, plan_id: str, as_of: datetime | None) -> Plan:
+    """The plan, when it exists and (with `as_of`) had been created by then."""
+    plan = await plan_or_404(session, plan_id)
+    if as_of is not None and plan.created_at > as_of:
+        raise NotFound(f"No action plan with id '{plan_id}' as at {as_of.isoformat()}.")
+    return plan
+
+
 async def plan_to_change(session: AsyncSession, plan_id: str, caller: Caller) -> Plan:
     """The plan, when it exists, the caller may edit it and it is not closed."""
     plan = await plan_or_404(session, plan_id)

@@ -3,12 +3,14 @@
 import dataclasses
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.actionplans import domain, events, repository
 from services.actionplans.config import Settings
+from services.actionplans.domain import as_at
 from services.actionplans.models import OutboxEvent, Plan, PlanHistory
 from services.actionplans.objectives import load_objectives
 from services.actionplans.schemas import PlanCreate, PlanUpdate
@@ -20,6 +22,7 @@ from services.actionplans.service.guards import (
     ensure_may_create,
     ensure_transition,
     local_today,
+    plan_as_of_or_404,
     plan_or_404,
     record_change,
     reject_nulls,
@@ -102,6 +105,97 @@ async def list_plans(
 ) -> PageOf[Plan]:
     rows = await repository.list_plans(session, where, decode_created_cursor(cursor), limit)
     return page_by_creation(rows, limit)
+
+
+@dataclass(frozen=True)
+class PlanAsAt:
+    """A plan as it stood at `as_of`: its present with every later change undone."""
+
+    id: str
+    locality_code: str
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    as_of: datetime
+    title: str
+    objective_codes: list[str]
+    lead_person: str
+    lead_organisation: str
+    member_organisations: list[str]
+    status: str
+    review_cadence: str
+    next_review_on: date | None
+
+
+async def get_plan_as_of(
+    session: AsyncSession, *, settings: Settings, plan_id: str, as_of: datetime
+) -> PlanAsAt:
+    """A plan as the system knew it at `as_of`; 404 if it was created later."""
+    plan = await plan_as_of_or_404(session, plan_id, as_of)
+    histories = await repository.histories(session, [plan.id])
+    return _replay(plan, histories[plan.id], as_of, settings.timezone)
+
+
+async def list_plans_as_of(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    where: domain.PlanFilter,
+    cursor: str | None,
+    limit: int,
+    as_of: datetime,
+) -> PageOf[PlanAsAt]:
+    """Plans created by `as_of`, as they stood then, filtered on what they were then."""
+    # Status, lead and objectives may have changed since: filter after replaying, a batch at a time.
+    by_locality = domain.PlanFilter(locality_code=where.locality_code)
+    key, found = decode_created_cursor(cursor), list[PlanAsAt]()
+    while len(found) <= limit:
+        rows = await repository.list_plans(session, by_locality, key, limit, created_by=as_of)
+        histories = await repository.histories(session, [plan.id for plan in rows])
+        for plan in rows:
+            view = _replay(plan, histories[plan.id], as_of, settings.timezone)
+            if where.admits(dataclasses.asdict(view)):
+                found.append(view)
+        if len(rows) <= limit:
+            break
+        key = (rows[-1].created_at, rows[-1].id)
+    return page_by_creation(found[: limit + 1], limit)
+
+
+def _replay(plan: Plan, history: list[PlanHistory], as_of: datetime, timezone: str) -> PlanAsAt:
+    records = [as_at.HistoryRecord(h.change, h.changed_at, h.details) for h in history]
+    state = as_at.plan_as_of(
+        {field: getattr(plan, field) for field in as_at.PLAN_FIELDS},
+        created_at=plan.created_at,
+        history=records,
+        as_of=as_of,
+        initial=_initial_fields(plan, records, timezone),
+    )
+    return PlanAsAt(
+        id=plan.id,
+        locality_code=plan.locality_code,
+        created_at=plan.created_at,
+        updated_at=state.updated_at,
+        version=state.version,
+        as_of=as_of,
+        **state.fields,
+    )
+
+
+def _initial_fields(
+    plan: Plan, history: list[as_at.HistoryRecord], timezone: str
+) -> dict[str, Any]:
+    """The next review date at creation: as requested, or one cadence from that day."""
+    created = next((r for r in history if r.change == "plan.created"), None)
+    if created is None:
+        return {}
+    if created.details.get("next_review_on"):
+        return {"next_review_on": date.fromisoformat(created.details["next_review_on"])}
+    return {
+        "next_review_on": domain.next_review_date(
+            local_today(timezone, plan.created_at), created.details["review_cadence"]
+        )
+    }
 
 
 async def update_plan(

@@ -66,6 +66,7 @@ async def record_review(
             recorded_by_organisation=caller.organisation,
         )
         repository.add(session, review)
+        previous_next_review_on = plan.next_review_on
         latest_held_on = await repository.latest_review_date(session, plan.id)
         if latest_held_on is None or request.held_on >= latest_held_on:
             # The latest meeting sets the next one; a past meeting entered late does not.
@@ -82,6 +83,10 @@ async def record_review(
                 "held_on": request.held_on.isoformat(),
                 "escalations": len(request.escalations),
                 "next_review_on": plan.next_review_on.isoformat() if plan.next_review_on else None,
+                # What it was: lets `as_of` tell the next review date before this meeting.
+                "previous_next_review_on": (
+                    previous_next_review_on.isoformat() if previous_next_review_on else None
+                ),
             },
         )
         rags = Counter(s.rag.value for s in snapshots if s.rag)

@@ -8,9 +8,13 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.actionplans import domain, events, repository
-from services.actionplans.models import OutboxEvent, Plan, Target, TargetVersion
+from services.actionplans.config import Settings
+from services.actionplans.domain import as_at
+from services.actionplans.models import OutboxEvent, Plan, Review, Target, TargetVersion
 from services.actionplans.schemas import TargetCreate, TargetRebaseline
 from services.actionplans.service.guards import (
+    local_today,
+    plan_as_of_or_404,
     plan_or_404,
     plan_to_change,
     record_change,
@@ -25,11 +29,17 @@ from shared.problems import NotFound, Unprocessable
 
 @dataclass(frozen=True)
 class TargetState:
-    """A target with its current version, and the unit of its indicator when known."""
+    """A target with its current version, and the unit of its indicator when known.
+
+    Read as at a past moment (`as_of`), `version` is the one in force then and `review` the
+    last review by then: its frozen snapshot gives the value and RAG the system knew.
+    """
 
     target: Target
     version: TargetVersion
     unit: str | None
+    as_of: datetime | None = None
+    review: Review | None = None
 
 
 async def set_target(
@@ -224,6 +234,58 @@ async def list_targets(
         [TargetState(t, versions[t.id], units.get(t.indicator_code)) for t in page.items],
         page.next_cursor,
     )
+
+
+async def get_target_as_of(
+    session: AsyncSession, *, settings: Settings, plan_id: str, target_id: str, as_of: datetime
+) -> TargetState:
+    """A target as the system knew it at `as_of`; 404 if it (or its plan) was set later."""
+    plan = await plan_as_of_or_404(session, plan_id, as_of)
+    target = await _target_or_404(session, plan_id, target_id)
+    if target.created_at > as_of:
+        raise NotFound(
+            f"No target with id '{target_id}' in plan '{plan_id}' as at {as_of.isoformat()}."
+        )
+    (state,) = await _states_as_of(session, settings, plan, [target], as_of)
+    return state
+
+
+async def list_targets_as_of(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    plan_id: str,
+    cursor: str | None,
+    limit: int,
+    as_of: datetime,
+) -> PageOf[TargetState]:
+    """A plan's targets set by `as_of`, each with the version then in force."""
+    plan = await plan_as_of_or_404(session, plan_id, as_of)
+    rows = await repository.list_targets(
+        session, plan_id, decode_created_cursor(cursor), limit, created_by=as_of
+    )
+    page = page_by_creation(rows, limit)
+    return PageOf(await _states_as_of(session, settings, plan, page.items, as_of), page.next_cursor)
+
+
+async def _states_as_of(
+    session: AsyncSession, settings: Settings, plan: Plan, targets: list[Target], as_of: datetime
+) -> list[TargetState]:
+    versions = await repository.versions_of(session, targets)
+    review = await repository.last_review_by(
+        session, plan.id, held_by=local_today(settings.timezone, as_of), recorded_by=as_of
+    )
+    units = await repository.indicator_units(session, [t.indicator_code for t in targets])
+    states = []
+    for target in targets:
+        by_number = {v.version: v for v in versions[target.id]}
+        number = as_at.version_in_force({n: v.set_at for n, v in by_number.items()}, as_of)
+        # Version 1 is set in the transaction that creates the target, at the same moment.
+        assert number is not None, f"target {target.id} has no version by {as_of}"
+        states.append(
+            TargetState(target, by_number[number], units.get(target.indicator_code), as_of, review)
+        )
+    return states
 
 
 async def list_target_versions(
