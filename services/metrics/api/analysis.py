@@ -157,7 +157,11 @@ DerivedAsOf = Annotated[
 ]
 
 
-@router.get("/derived/referrals-received", response_model=ReferralCounts)
+@router.get(
+    "/derived/referrals-received",
+    response_model=ReferralCounts,
+    responses={404: {"description": "No such locality"}},
+)
 async def referrals_received(
     session: SessionDep,
     caller: Reader,
