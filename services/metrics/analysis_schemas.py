@@ -3,7 +3,7 @@ them from the use cases' results."""
 
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.metrics.domain import analysis
 from services.metrics.models import Indicator
@@ -42,6 +42,8 @@ class TargetRef(BaseModel):
     amber_tolerance: float
     source: str
     target_id: str | None = None
+    version: int | None = Field(None, description="of a plan's target: the version in force")
+    set_on: date | None = Field(None, description="when that version was set")
 
 
 class AnalysisOut(BaseModel):
@@ -155,6 +157,8 @@ def target_out(target: analysis.Target | None) -> TargetRef | None:
         amber_tolerance=target.amber_tolerance,
         source=target.source,
         target_id=target.target_id,
+        version=target.version,
+        set_on=target.set_on,
     )
 
 

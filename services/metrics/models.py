@@ -50,7 +50,7 @@ class DeadLetterDisposal(DeadLetterDisposalMixin, Base):
 
 
 class Indicator(Base):
-    """A PMF indicator definition."""
+    """A PMF indicator and its current definition (each definition is kept below)."""
 
     __tablename__ = "indicator"
 
@@ -68,6 +68,32 @@ class Indicator(Base):
     no_change_tolerance: Mapped[float] = mapped_column(Float, default=0.05)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IndicatorDefinition(Base):
+    """A definition of an indicator in force from `valid_from`: an edit adds one, so a reading
+    as at an earlier time uses the direction and unit of that time."""
+
+    __tablename__ = "indicator_definition"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    valid_from: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    unit: Mapped[str] = mapped_column(String(16))
+    desired_direction: Mapped[str] = mapped_column(String(8))
+    frequency: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    numerator_label: Mapped[str | None] = mapped_column(String(200))
+    denominator_label: Mapped[str | None] = mapped_column(String(200))
+    target_value: Mapped[float | None] = mapped_column(Float)
+    amber_tolerance: Mapped[float | None] = mapped_column(Float)
+    no_change_tolerance: Mapped[float] = mapped_column(Float, default=0.05)
+
+
+DEFINITION_FIELDS = tuple(
+    c.key for c in IndicatorDefinition.__table__.c if c.key not in ("code", "valid_from")
+)
 
 
 class Observation(Base):
@@ -97,13 +123,14 @@ class Observation(Base):
 
 
 class Target(Base):
-    """A SMART target from the actionplans events; the highest version of each is kept."""
+    """A version of a SMART target from the actionplans events; every version is kept, so an
+    as-at reading uses the version in force then (the latest one set by that time)."""
 
     __tablename__ = "target"
     __table_args__ = (Index("ix_target_indicator_area", "indicator_code", "area_code"),)
 
     target_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    version: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[str] = mapped_column(String(36))
     indicator_code: Mapped[str] = mapped_column(String(64))
     area_code: Mapped[str] = mapped_column(String(32))

@@ -218,6 +218,9 @@ def _targets(items: list[IndicatorReport]) -> TableView:
             (
                 item.indicator.name,
                 [
+                    f"v{target.version}, set {_day(target.set_on)}"
+                    if target.version and target.set_on
+                    else formatting.DASH,
                     f"{formatting.value_in_unit(target.baseline_value, unit)}",
                     formatting.value_in_unit(target.target_value, unit),
                     _day(target.ends_on) if target.ends_on else formatting.DASH,
@@ -226,7 +229,7 @@ def _targets(items: list[IndicatorReport]) -> TableView:
                 ],
             )
         )
-    columns = ["Baseline", "Target", "By", "Latest", "RAG"]
+    columns = ["Version in force", "Baseline", "Target", "By", "Latest", "RAG"]
     return TableView("Action plan targets on these indicators", columns, rows)
 
 

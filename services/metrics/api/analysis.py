@@ -87,10 +87,17 @@ async def list_targets(
     code: str,
     session: SessionDep,
     caller: Reader,
+    areas: AreasDep,
     area: Annotated[str | None, Query(max_length=32)] = None,
+    as_of: AsOf = None,
 ) -> TargetList:
-    """Targets set on this indicator by action plans (the latest version of each)."""
-    rows = await service.list_targets(session, indicator_code=code, area_code=area)
+    """Targets set on this indicator by action plans, each in the version in force at `as_of`
+    (the latest version when absent); a target set after `as_of` is not listed."""
+    if area is not None and area not in areas:
+        raise NotFound(f"No area '{area}'.", field="area")
+    rows = await service.list_targets(
+        session, indicator_code=code, area_code=area, as_of=as_utc(as_of)
+    )
     return TargetList(items=[TargetOut.model_validate(r) for r in rows])
 
 
@@ -144,21 +151,36 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-@router.get("/derived/referrals-received", response_model=ReferralCounts)
+DerivedAsOf = Annotated[
+    IsoDateTime | None,
+    Query(description="count only what had happened by this time (event time)"),
+]
+
+
+@router.get(
+    "/derived/referrals-received",
+    response_model=ReferralCounts,
+    responses={404: {"description": "No such locality"}},
+)
 async def referrals_received(
     session: SessionDep,
     caller: Reader,
+    areas: AreasDep,
     locality: Annotated[str | None, Query(max_length=16, description="one locality code")] = None,
     granularity: Annotated[Granularity | None, Query(description="week, month or quarter")] = None,
+    as_of: DerivedAsOf = None,
 ) -> ReferralCounts:
     """Referrals received per locality (in total, or per week, month or quarter)."""
+    derived.check_localities(areas, [locality] if locality else None)
     if granularity is None:
-        totals = await service.count_referrals_received(session, locality_code=locality)
+        totals = await service.count_referrals_received(
+            session, locality_code=locality, as_of=as_utc(as_of)
+        )
         return ReferralCounts(
             items=[ReferralCount(locality_code=c, referrals_received=n) for c, n in totals]
         )
     rows = await service.referrals_received_per_period(
-        session, granularity=granularity, locality_code=locality
+        session, granularity=granularity, locality_code=locality, as_of=as_utc(as_of)
     )
     return ReferralCounts(
         items=[
@@ -178,19 +200,28 @@ async def derived_indicator(
     indicator_code: str,
     session: SessionDep,
     caller: Reader,
+    areas: AreasDep,
     locality: Annotated[list[str] | None, Query(description="locality codes (all if none)")] = None,
     granularity: Granularity = Granularity.MONTH,
     from_: Annotated[
         IsoDate | None, Query(alias="from", description="keep periods starting on or after")
     ] = None,
     to: Annotated[IsoDate | None, Query(description="keep periods ending on or before")] = None,
+    as_of: DerivedAsOf = None,
 ) -> DerivedSeriesList:
-    """A derived indicator's series per locality, computed from the event stream."""
+    """A derived indicator's series per locality, computed from the event stream.
+
+    With `as_of`, the facts as they stood then, by event time: a referral received, triaged,
+    resolved or gone overdue after `as_of` counts as not (yet) so.
+    """
     if indicator_code not in derived.CALCULATIONS:
         raise NotFound(f"No derived indicator '{indicator_code}'.", field="indicator_code")
     if from_ and to and from_ > to:
         raise Unprocessable(f"'from' {from_} is after 'to' {to}.", field="from")
-    series = await derived.derived_series(session, indicator_code, granularity, locality or None)
+    derived.check_localities(areas, locality)
+    series = await derived.derived_series(
+        session, indicator_code, granularity, locality or None, as_utc(as_of)
+    )
     series = {
         code: kept for code, points in series.items() if (kept := derived.within(points, from_, to))
     }

@@ -107,9 +107,18 @@ async def list_indicators(
 
 
 @router.get("/indicators/{code}", response_model=IndicatorOut)
-async def get_indicator(code: str, session: SessionDep, caller: Reader) -> IndicatorOut:
-    """One indicator definition."""
-    return IndicatorOut.model_validate(await service.get_indicator(session, code))
+async def get_indicator(
+    code: str,
+    session: SessionDep,
+    caller: Reader,
+    as_of: Annotated[
+        IsoDateTime | None, Query(description="the definition in force at this time")
+    ] = None,
+) -> IndicatorOut:
+    """One indicator definition: the current one, or the one in force at `as_of` (its
+    `updated_at` is when that definition took effect)."""
+    found = await service.get_indicator_as_of(session, code, as_of=as_utc(as_of))
+    return IndicatorOut.model_validate(found)
 
 
 @router.patch("/indicators/{code}", response_model=IndicatorOut)

@@ -64,6 +64,8 @@ class Target:
     baseline_value: float | None = None
     starts_on: date | None = None
     ends_on: date | None = None
+    version: int | None = None  # of a plan's target: the version in force
+    set_on: date | None = None
 
     def trajectory(self, direction: Direction) -> Trajectory:
         if self.baseline_value is None or self.starts_on is None or self.ends_on is None:

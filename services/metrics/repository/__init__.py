@@ -7,7 +7,13 @@ from typing import Any
 from sqlalchemy import Row, and_, delete, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.metrics.models import Indicator, IndicatorStatus, Observation, Target
+from services.metrics.models import (
+    Indicator,
+    IndicatorDefinition,
+    IndicatorStatus,
+    Observation,
+    Target,
+)
 
 SeriesKey = tuple[str, str, date]  # indicator code, area code, period start
 
@@ -33,6 +39,34 @@ async def indicators_by_code(session: AsyncSession, codes: Iterable[str]) -> dic
         return {}
     rows = await session.scalars(select(Indicator).where(Indicator.code.in_(wanted)))
     return {row.code: row for row in rows}
+
+
+async def definitions_of(
+    session: AsyncSession, codes: Iterable[str]
+) -> dict[str, list[IndicatorDefinition]]:
+    """Every definition of those indicators, oldest first, by code."""
+    wanted = list(set(codes))
+    found: dict[str, list[IndicatorDefinition]] = {code: [] for code in wanted}
+    if not wanted:
+        return found
+    query = (
+        select(IndicatorDefinition)
+        .where(IndicatorDefinition.code.in_(wanted))
+        .order_by(IndicatorDefinition.code, IndicatorDefinition.valid_from)
+    )
+    for row in await session.scalars(query):
+        found[row.code].append(row)
+    return found
+
+
+async def get_definition(
+    session: AsyncSession, code: str, valid_from: datetime
+) -> IndicatorDefinition | None:
+    return await session.get(IndicatorDefinition, (code, valid_from))
+
+
+async def delete_definitions(session: AsyncSession, code: str) -> None:
+    await session.execute(delete(IndicatorDefinition).where(IndicatorDefinition.code == code))
 
 
 async def count_observations(session: AsyncSession, indicator_code: str) -> int:
@@ -159,13 +193,22 @@ async def series_ends(
     return (await session.execute(query)).all()
 
 
+def _set_by(as_of: datetime | None) -> list[Any]:
+    """Target versions set by `as_of` (all of them when None)."""
+    return [] if as_of is None else [Target.set_at <= as_of]
+
+
 async def latest_targets(
-    session: AsyncSession, *, area_codes: Sequence[str], indicator_codes: Sequence[str] | None
+    session: AsyncSession,
+    *,
+    area_codes: Sequence[str],
+    indicator_codes: Sequence[str] | None,
+    as_of: datetime | None = None,
 ) -> dict[tuple[str, str], Target]:
-    """The most recently set target per (indicator, area)."""
+    """The target version in force per (indicator, area): the one most recently set by `as_of`."""
     query = (
         select(Target)
-        .where(Target.area_code.in_(area_codes))
+        .where(Target.area_code.in_(area_codes), *_set_by(as_of))
         .order_by(Target.set_at, Target.version)
     )
     if indicator_codes is not None:
@@ -177,16 +220,22 @@ async def latest_targets(
 
 
 async def list_targets(
-    session: AsyncSession, *, indicator_code: str, area_code: str | None
-) -> Sequence[Target]:
-    query = select(Target).where(Target.indicator_code == indicator_code).order_by(Target.set_at)
+    session: AsyncSession, *, indicator_code: str, area_code: str | None, as_of: datetime | None
+) -> list[Target]:
+    """The version of each target in force at `as_of` (its highest version set by then)."""
+    query = (
+        select(Target)
+        .where(Target.indicator_code == indicator_code, *_set_by(as_of))
+        .order_by(Target.target_id, Target.version)
+    )
     if area_code:
         query = query.where(Target.area_code == area_code)
-    return (await session.scalars(query)).all()
+    in_force = {row.target_id: row for row in await session.scalars(query)}  # later rows win
+    return sorted(in_force.values(), key=lambda row: (row.set_at, row.target_id))
 
 
-async def get_target(session: AsyncSession, target_id: str) -> Target | None:
-    return await session.get(Target, target_id)
+async def get_target(session: AsyncSession, target_id: str, version: int) -> Target | None:
+    return await session.get(Target, (target_id, version))
 
 
 async def announced_statuses(

@@ -7,6 +7,11 @@ date_trunc); both yield the period's first day as 'YYYY-MM-DD' text, in UTC.
 The median days to resolution uses window functions available on both engines: rows are
 numbered within their (locality, period) by resolution time and the middle one or two are
 averaged; PostgreSQL's percentile_cont would do the same but SQLite has no equivalent.
+
+`as_of` is answered by event time: a referral received after it is not counted, and one
+triaged, resolved or gone overdue after it counts as not yet triaged, resolved or overdue.
+A fact keeps only its latest moments, so a referral resolved before `as_of`, reopened and
+resolved again after it counts as unresolved then.
 """
 
 from collections.abc import Sequence
@@ -65,6 +70,13 @@ def _rows(result: Sequence[Any]) -> list[DerivedRow]:
     ]
 
 
+def known_at(as_of: datetime | None, *moments: Any) -> list[Any]:
+    """Conditions: each moment had happened by `as_of` (nothing when `as_of` is None)."""
+    if as_of is None:
+        return []
+    return [moment <= as_of for moment in moments]
+
+
 def _bucket(session: AsyncSession, column: Any, granularity: Granularity) -> Any:
     return period_bucket(column, granularity, dialect_name(session)).label("period")
 
@@ -79,16 +91,24 @@ async def _grouped(
 
 
 async def referrals_received(
-    session: AsyncSession, granularity: Granularity, localities: Sequence[str] | None = None
+    session: AsyncSession,
+    granularity: Granularity,
+    localities: Sequence[str] | None = None,
+    as_of: datetime | None = None,
 ) -> list[DerivedRow]:
     """Referrals received per locality and period."""
     bucket = _bucket(session, ReferralFact.received_at, granularity)
-    query = select(ReferralFact.locality_code, bucket, func.count())
+    query = select(ReferralFact.locality_code, bucket, func.count()).where(
+        *known_at(as_of, ReferralFact.received_at)
+    )
     return await _grouped(session, query, ReferralFact.locality_code, bucket, localities)
 
 
 async def triage_shares(
-    session: AsyncSession, granularity: Granularity, localities: Sequence[str] | None = None
+    session: AsyncSession,
+    granularity: Granularity,
+    localities: Sequence[str] | None = None,
+    as_of: datetime | None = None,
 ) -> tuple[list[DerivedRow], list[DerivedRow]]:
     """Percent triaged see-and-solve and multi-agency (of those two tracks), by triage date."""
     bucket = _bucket(session, ReferralFact.triaged_at, granularity)
@@ -104,7 +124,9 @@ async def triage_shares(
         100.0 * multi_agency / total,
         multi_agency,
     ).where(
-        ReferralFact.track.in_((SEE_AND_SOLVE, MULTI_AGENCY)), ReferralFact.triaged_at.is_not(None)
+        ReferralFact.track.in_((SEE_AND_SOLVE, MULTI_AGENCY)),
+        ReferralFact.triaged_at.is_not(None),
+        *known_at(as_of, ReferralFact.received_at, ReferralFact.triaged_at),
     )
     if localities:
         query = query.where(ReferralFact.locality_code.in_(localities))
@@ -118,7 +140,10 @@ async def triage_shares(
 
 
 async def see_and_solve_within_day(
-    session: AsyncSession, granularity: Granularity, localities: Sequence[str] | None = None
+    session: AsyncSession,
+    granularity: Granularity,
+    localities: Sequence[str] | None = None,
+    as_of: datetime | None = None,
 ) -> list[DerivedRow]:
     """Percent of see-and-solve referrals resolved within the day, by resolution date."""
     bucket = _bucket(session, ReferralFact.resolved_at, granularity)
@@ -129,12 +154,16 @@ async def see_and_solve_within_day(
         ReferralFact.track == SEE_AND_SOLVE,
         ReferralFact.resolved_at.is_not(None),
         ReferralFact.within_due.is_not(None),
+        *known_at(as_of, ReferralFact.received_at, ReferralFact.resolved_at),
     )
     return await _grouped(session, query, ReferralFact.locality_code, bucket, localities)
 
 
 async def median_days_to_resolution(
-    session: AsyncSession, granularity: Granularity, localities: Sequence[str] | None = None
+    session: AsyncSession,
+    granularity: Granularity,
+    localities: Sequence[str] | None = None,
+    as_of: datetime | None = None,
 ) -> list[DerivedRow]:
     """Median days from receipt to resolution, by resolution date (window functions)."""
     bucket = _bucket(session, ReferralFact.resolved_at, granularity)
@@ -147,7 +176,11 @@ async def median_days_to_resolution(
         .over(partition_by=partition, order_by=ReferralFact.resolution_days)
         .label("position"),
         func.count().over(partition_by=partition).label("size"),
-    ).where(ReferralFact.resolution_days.is_not(None), ReferralFact.resolved_at.is_not(None))
+    ).where(
+        ReferralFact.resolution_days.is_not(None),
+        ReferralFact.resolved_at.is_not(None),
+        *known_at(as_of, ReferralFact.received_at, ReferralFact.resolved_at),
+    )
     if localities:
         ranked = ranked.where(ReferralFact.locality_code.in_(localities))
     ranked_rows = ranked.subquery()
@@ -163,32 +196,43 @@ async def median_days_to_resolution(
 
 
 async def overdue_referrals(
-    session: AsyncSession, granularity: Granularity, localities: Sequence[str] | None = None
+    session: AsyncSession,
+    granularity: Granularity,
+    localities: Sequence[str] | None = None,
+    as_of: datetime | None = None,
 ) -> list[DerivedRow]:
     """Referrals that went overdue per locality and period."""
     bucket = _bucket(session, ReferralFact.overdue_at, granularity)
     query = select(ReferralFact.locality_code, bucket, func.count()).where(
-        ReferralFact.overdue_at.is_not(None)
+        ReferralFact.overdue_at.is_not(None),
+        *known_at(as_of, ReferralFact.received_at, ReferralFact.overdue_at),
     )
     return await _grouped(session, query, ReferralFact.locality_code, bucket, localities)
 
 
 async def overdue_actions(
-    session: AsyncSession, granularity: Granularity, localities: Sequence[str] | None = None
+    session: AsyncSession,
+    granularity: Granularity,
+    localities: Sequence[str] | None = None,
+    as_of: datetime | None = None,
 ) -> list[DerivedRow]:
     """Action plan actions that went overdue per locality and period."""
     bucket = _bucket(session, ActionFact.overdue_at, granularity)
     query = select(ActionFact.locality_code, bucket, func.count()).where(
-        ActionFact.overdue_at.is_not(None)
+        ActionFact.overdue_at.is_not(None), *known_at(as_of, ActionFact.overdue_at)
     )
     return await _grouped(session, query, ActionFact.locality_code, bucket, localities)
 
 
 async def referral_totals(
-    session: AsyncSession, locality_code: str | None
+    session: AsyncSession, locality_code: str | None, as_of: datetime | None = None
 ) -> list[tuple[str, int]]:
-    """Referrals received per locality, all time."""
-    query = select(ReferralFact.locality_code, func.count()).group_by(ReferralFact.locality_code)
+    """Referrals received per locality, all time (up to `as_of`)."""
+    query = (
+        select(ReferralFact.locality_code, func.count())
+        .where(*known_at(as_of, ReferralFact.received_at))
+        .group_by(ReferralFact.locality_code)
+    )
     if locality_code:
         query = query.where(ReferralFact.locality_code == locality_code)
     rows = await session.execute(query.order_by(ReferralFact.locality_code))

@@ -10,7 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.metrics import events, repository
 from services.metrics.areas import Area
 from services.metrics.domain import Direction, Granularity, Source, Unit, analysis
-from services.metrics.models import Indicator, IndicatorStatus
+from services.metrics.domain.as_of import in_force
+from services.metrics.models import (
+    DEFINITION_FIELDS,
+    Indicator,
+    IndicatorDefinition,
+    IndicatorStatus,
+)
 from services.metrics.models import Target as TargetRow
 from services.metrics.service import derived
 from shared.clock import system_clock
@@ -39,10 +45,41 @@ def target_for(indicator: Indicator, row: TargetRow | None) -> analysis.Target |
             baseline_value=row.baseline_value,
             starts_on=row.baseline_on or row.set_at.date(),
             ends_on=row.target_date,
+            version=row.version,
+            set_on=row.set_at.date(),
         )
     if indicator.target_value is not None:
         return analysis.Target(indicator.target_value, indicator.amber_tolerance or 0, "indicator")
     return None
+
+
+def as_defined(indicator: Indicator, definition: IndicatorDefinition) -> Indicator:
+    """The indicator as that definition had it: a detached copy, never stored."""
+    if definition.valid_from == indicator.updated_at:
+        return indicator
+    return Indicator(
+        code=indicator.code,
+        created_at=indicator.created_at,
+        updated_at=definition.valid_from,
+        **{field: getattr(definition, field) for field in DEFINITION_FIELDS},
+    )
+
+
+async def defined_at(
+    session: AsyncSession, indicators: Sequence[Indicator], as_of: datetime | None
+) -> list[Indicator]:
+    """The indicators with the definitions in force at `as_of` (direction, unit, targets), so a
+    later edit does not rewrite a past status. Before an indicator's first definition its
+    first one is used: the figures of that time are read the way they were first defined."""
+    if as_of is None:
+        return list(indicators)
+    versions = await repository.definitions_of(session, (i.code for i in indicators))
+    found = []
+    for indicator in indicators:
+        kept = versions.get(indicator.code) or []
+        definition = in_force(kept, as_of, since=lambda d: d.valid_from) or next(iter(kept), None)
+        found.append(indicator if definition is None else as_defined(indicator, definition))
+    return found
 
 
 def point_from_row(row: Any) -> analysis.Point:
@@ -66,7 +103,8 @@ async def load_series(
     *,
     ends_only: bool = False,
 ) -> SeriesMap:
-    """Series per (indicator, area): stored observations, and monthly derived values from facts.
+    """Series per (indicator, area): stored observations, and monthly derived values from facts,
+    both as known at `as_of` (observations by recording time, facts by event time).
 
     With `ends_only`, a stored series holds only its first, previous and latest values.
     """
@@ -80,10 +118,12 @@ async def load_series(
             series.setdefault((row.indicator_code, row.area_code), []).append(point_from_row(row))
     wanted_derived &= set(derived.CALCULATIONS)
     if len(wanted_derived) == len(derived.CALCULATIONS):
-        computed = await derived.rebuild_all(session, Granularity.MONTH, list(area_codes))
+        computed = await derived.rebuild_all(session, Granularity.MONTH, list(area_codes), as_of)
     else:
         computed = {
-            code: await derived.derived_series(session, code, Granularity.MONTH, list(area_codes))
+            code: await derived.derived_series(
+                session, code, Granularity.MONTH, list(area_codes), as_of
+            )
             for code in sorted(wanted_derived)
         }
     for code in wanted_derived:
@@ -157,12 +197,12 @@ async def analyse(
     """Latest value, changes, status and RAG of one indicator for one area, with its series."""
     _area(areas, area_code)
     async with session.begin():
-        indicator = await _indicator(session, indicator_code)
+        [indicator] = await defined_at(session, [await _indicator(session, indicator_code)], as_of)
         series = (await load_series(session, [indicator], [area_code], as_of)).get(
             (indicator.code, area_code), []
         )
         targets = await repository.latest_targets(
-            session, area_codes=[area_code], indicator_codes=[indicator.code]
+            session, area_codes=[area_code], indicator_codes=[indicator.code], as_of=as_of
         )
     target = target_for(indicator, targets.get((indicator.code, area_code)))
     result = analysis.assess_series(profile_of(indicator), series, target)
@@ -181,7 +221,7 @@ async def compare(
     for code in area_codes:
         _area(areas, code)
     async with session.begin():
-        indicator = await _indicator(session, indicator_code)
+        [indicator] = await defined_at(session, [await _indicator(session, indicator_code)], as_of)
         series = await load_series(session, [indicator], area_codes, as_of)
     profile = profile_of(indicator)
     reference = _latest(series, indicator.code, area_codes[0])
@@ -217,10 +257,12 @@ async def scorecard(
         raise NotFound(f"'{locality_code}' is not a locality.", field="code")
     area_codes = [locality.code, *locality.comparison_area_codes]
     async with session.begin():
-        indicators = await repository.list_indicators(session, after=None, limit=10_000)
+        indicators = await defined_at(
+            session, await repository.list_indicators(session, after=None, limit=10_000), as_of
+        )
         series = await load_series(session, indicators, area_codes, as_of, ends_only=True)
         targets = await repository.latest_targets(
-            session, area_codes=[locality.code], indicator_codes=None
+            session, area_codes=[locality.code], indicator_codes=None, as_of=as_of
         )
     lines = []
     for indicator in indicators:

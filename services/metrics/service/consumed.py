@@ -212,15 +212,13 @@ def keep_target(target: Target, payload: plans.TargetSetV1) -> None:
 
 
 async def on_target_set(session: AsyncSession, envelope: EventEnvelope) -> None:
-    """Keep the highest version of each target, then re-check RAG for its indicator and area."""
+    """Keep every version of each target, then re-check RAG for its indicator and area."""
     payload = plans.TargetSetV1.model_validate(envelope.data)
-    target = await repository.get_target(session, payload.target_id)
-    if target is not None and target.version >= payload.version:
-        return
-    if target is None:
-        target = Target(target_id=payload.target_id)
-        session.add(target)
+    if await repository.get_target(session, payload.target_id, payload.version) is not None:
+        return  # a redelivery: versions are never rewritten
+    target = Target(target_id=payload.target_id)
     keep_target(target, payload)
+    session.add(target)
     if (batch := current_batch(session)) is not None:  # its pair is watched from now on
         batch.watched.add((payload.indicator_code, payload.area_code))
     await session.flush()

@@ -2,30 +2,39 @@
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.metrics.areas import Area
 from services.metrics.domain import Granularity, period_end_for, period_label
 from services.metrics.domain.analysis import Point
 from services.metrics.repository import facts
 from services.metrics.repository.facts import DerivedRow
+from shared.problems import NotFound
 
 Calculation = Callable[
-    [AsyncSession, Granularity, Sequence[str] | None], Awaitable[list[DerivedRow]]
+    [AsyncSession, Granularity, Sequence[str] | None, datetime | None],
+    Awaitable[list[DerivedRow]],
 ]
 
 
 async def _see_and_solve_share(
-    session: AsyncSession, granularity: Granularity, localities: Sequence[str] | None
+    session: AsyncSession,
+    granularity: Granularity,
+    localities: Sequence[str] | None,
+    as_of: datetime | None,
 ) -> list[DerivedRow]:
-    return (await facts.triage_shares(session, granularity, localities))[0]
+    return (await facts.triage_shares(session, granularity, localities, as_of))[0]
 
 
 async def _multi_agency_share(
-    session: AsyncSession, granularity: Granularity, localities: Sequence[str] | None
+    session: AsyncSession,
+    granularity: Granularity,
+    localities: Sequence[str] | None,
+    as_of: datetime | None,
 ) -> list[DerivedRow]:
-    return (await facts.triage_shares(session, granularity, localities))[1]
+    return (await facts.triage_shares(session, granularity, localities, as_of))[1]
 
 
 CALCULATIONS: dict[str, Calculation] = {
@@ -37,6 +46,14 @@ CALCULATIONS: dict[str, Calculation] = {
     "overdue_referrals": facts.overdue_referrals,
     "overdue_actions": facts.overdue_actions,
 }
+
+
+def check_localities(areas: dict[str, Area], codes: Sequence[str] | None) -> None:
+    """Refuse a locality nobody configured, rather than answer an empty series."""
+    for code in codes or ():
+        area = areas.get(code)
+        if area is None or area.kind != "locality":
+            raise NotFound(f"No locality '{code}'.", field="locality")
 
 
 def to_point(row: DerivedRow, granularity: Granularity) -> Point:
@@ -65,9 +82,11 @@ async def derived_series(
     indicator_code: str,
     granularity: Granularity,
     localities: Sequence[str] | None = None,
+    as_of: datetime | None = None,
 ) -> dict[str, list[Point]]:
-    """One derived indicator's series per locality, oldest period first."""
-    rows = await CALCULATIONS[indicator_code](session, granularity, localities)
+    """One derived indicator's series per locality, oldest period first, as the facts stood
+    at `as_of` (by event time; now when None)."""
+    rows = await CALCULATIONS[indicator_code](session, granularity, localities, as_of)
     series: dict[str, list[Point]] = defaultdict(list)
     for row in rows:
         series[row.locality_code].append(to_point(row, granularity))
@@ -75,17 +94,20 @@ async def derived_series(
 
 
 async def rebuild_all(
-    session: AsyncSession, granularity: Granularity, localities: Sequence[str] | None = None
+    session: AsyncSession,
+    granularity: Granularity,
+    localities: Sequence[str] | None = None,
+    as_of: datetime | None = None,
 ) -> dict[str, dict[str, list[Point]]]:
     """Every derived indicator for the localities: {indicator code: {locality: series}}."""
-    shares, multi = await facts.triage_shares(session, granularity, localities)
+    shares, multi = await facts.triage_shares(session, granularity, localities, as_of)
     results: dict[str, list[DerivedRow]] = {
         "see_and_solve_share": shares,
         "multi_agency_share": multi,
     }
     for code, calculation in CALCULATIONS.items():
         if code not in results:
-            results[code] = await calculation(session, granularity, localities)
+            results[code] = await calculation(session, granularity, localities, as_of)
     grouped: dict[str, dict[str, list[Point]]] = {}
     for code, rows in results.items():
         per_locality: dict[str, list[Point]] = defaultdict(list)

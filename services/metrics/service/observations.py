@@ -24,7 +24,13 @@ from services.metrics.domain.geography import GSS_LIKE, gss_kind
 from services.metrics.domain.observation_csv import area_codes_in as _area_codes_in
 from services.metrics.domain.observation_csv import parse_observations_csv
 from services.metrics.domain.write_ownership import WriteAssignments
-from services.metrics.models import Indicator, Observation, Target
+from services.metrics.models import (
+    DEFINITION_FIELDS,
+    Indicator,
+    IndicatorDefinition,
+    Observation,
+    Target,
+)
 from services.metrics.repository import facts as derived_repository
 from services.metrics.repository.facts import DerivedRow
 from services.metrics.schemas import (
@@ -34,7 +40,7 @@ from services.metrics.schemas import (
     RowError,
 )
 from services.metrics.service import geography
-from services.metrics.service.analysis import announce_status_changes
+from services.metrics.service.analysis import announce_status_changes, defined_at
 from services.metrics.service.write_ownership import require_recorder
 from shared.auth import Caller
 from shared.pagination import PageOf, decode_key_cursor, decode_sequence_cursor, page_by_key
@@ -58,7 +64,18 @@ async def create_indicator(
             raise Conflict(f"Indicator '{request.code}' exists.", field="code")
         indicator = Indicator(**request.model_dump(), created_at=now, updated_at=now)
         session.add(indicator)
+        await _keep_definition(session, indicator, now)
     return indicator
+
+
+async def _keep_definition(session: AsyncSession, indicator: Indicator, now: datetime) -> None:
+    """Record the indicator's definition as in force from `now` (earlier ones stay)."""
+    definition = await repository.get_definition(session, indicator.code, now)
+    if definition is None:
+        definition = IndicatorDefinition(code=indicator.code, valid_from=now)
+        session.add(definition)
+    for field in DEFINITION_FIELDS:
+        setattr(definition, field, getattr(indicator, field))
 
 
 async def get_indicator(session: AsyncSession, code: str) -> Indicator:
@@ -66,6 +83,20 @@ async def get_indicator(session: AsyncSession, code: str) -> Indicator:
     if indicator is None:
         raise NotFound(f"No indicator '{code}'.", field="code")
     return indicator
+
+
+async def get_indicator_as_of(
+    session: AsyncSession, code: str, *, as_of: datetime | None
+) -> Indicator:
+    """The indicator's definition in force at `as_of` (now when None); 404 before it existed."""
+    async with session.begin():
+        indicator = await get_indicator(session, code)
+        if as_of is None:
+            return indicator
+        if as_of < indicator.created_at:
+            raise NotFound(f"Indicator '{code}' was not defined at {as_of.isoformat()}.")
+        [found] = await defined_at(session, [indicator], as_of)
+    return found
 
 
 async def list_indicators(
@@ -97,6 +128,7 @@ async def update_indicator(
         for field, value in changes.items():
             setattr(indicator, field, value)
         indicator.updated_at = now
+        await _keep_definition(session, indicator, now)
         pairs = await _series_of_indicator(session, indicator)
         await announce_status_changes(session, pairs)  # a new direction or target may flip RAG
     return indicator
@@ -117,6 +149,7 @@ async def delete_indicator(session: AsyncSession, code: str) -> None:
         if await repository.count_observations(session, code):
             raise Conflict(f"Indicator '{code}' has observations; it cannot be deleted.")
         await repository.delete_indicator_statuses(session, code)
+        await repository.delete_definitions(session, code)
         await session.delete(indicator)
 
 
@@ -311,35 +344,44 @@ async def get_observation(session: AsyncSession, observation_id: int) -> Observa
 
 
 async def count_referrals_received(
-    session: AsyncSession, *, locality_code: str | None
+    session: AsyncSession, *, locality_code: str | None, as_of: datetime | None = None
 ) -> list[tuple[str, int]]:
-    """(locality, referrals received) in total, from the referral facts."""
+    """(locality, referrals received) in total, from the referral facts (received by `as_of`)."""
     async with session.begin():
-        return list(await derived_repository.referral_totals(session, locality_code))
+        return list(await derived_repository.referral_totals(session, locality_code, as_of))
 
 
 async def referrals_received_per_period(
-    session: AsyncSession, *, granularity: Granularity, locality_code: str | None
+    session: AsyncSession,
+    *,
+    granularity: Granularity,
+    locality_code: str | None,
+    as_of: datetime | None = None,
 ) -> list[DerivedRow]:
-    """Referrals received per locality and week, month or quarter."""
+    """Referrals received per locality and week, month or quarter (received by `as_of`)."""
     async with session.begin():
         return list(
             await derived_repository.referrals_received(
-                session, granularity, [locality_code] if locality_code else None
+                session, granularity, [locality_code] if locality_code else None, as_of
             )
         )
 
 
 async def list_targets(
-    session: AsyncSession, *, indicator_code: str, area_code: str | None
+    session: AsyncSession,
+    *,
+    indicator_code: str,
+    area_code: str | None,
+    as_of: datetime | None = None,
 ) -> Sequence[Target]:
-    """Targets set on an indicator by action plans (the latest version of each); 404 without
-    the indicator."""
+    """Targets set on an indicator by action plans, each in the version in force at `as_of`
+    (the latest when None); a target first set after `as_of` is left out. 404 without the
+    indicator."""
     async with session.begin():
         if await repository.get_indicator(session, indicator_code) is None:
             raise NotFound(f"No indicator '{indicator_code}'.", field="code")
         return await repository.list_targets(
-            session, indicator_code=indicator_code, area_code=area_code
+            session, indicator_code=indicator_code, area_code=area_code, as_of=as_of
         )
 
 

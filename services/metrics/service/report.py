@@ -14,7 +14,7 @@ from services.metrics import repository
 from services.metrics.areas import Area
 from services.metrics.domain import analysis
 from services.metrics.models import Indicator
-from services.metrics.service.analysis import load_series, profile_of, target_for
+from services.metrics.service.analysis import defined_at, load_series, profile_of, target_for
 from services.metrics.service.flow import AreaFlow, Period, area_of, read_flow
 
 
@@ -51,10 +51,12 @@ async def build_report(
     """The report's figures for a locality or an authority, as known at `as_of`."""
     area = area_of(areas, area_code, kind)
     async with session.begin():
-        indicators = await repository.list_indicators(session, after=None, limit=10_000)
+        indicators = await defined_at(
+            session, await repository.list_indicators(session, after=None, limit=10_000), as_of
+        )
         series = await load_series(session, indicators, [area.code], as_of)
         targets = await repository.latest_targets(
-            session, area_codes=[area.code], indicator_codes=None
+            session, area_codes=[area.code], indicator_codes=None, as_of=as_of
         )
         flow = await read_flow(
             session, area=area, areas=areas, period=period, channel=None, as_of=as_of
@@ -62,10 +64,7 @@ async def build_report(
     sections = []
     for indicator in indicators:
         points = series.get((indicator.code, area.code), [])
-        row = targets.get((indicator.code, area.code))
-        if row is not None and as_of is not None and row.set_at > as_of:
-            row = None  # set after the as-at time: not known then
-        target = target_for(indicator, row)
+        target = target_for(indicator, targets.get((indicator.code, area.code)))
         profile = profile_of(indicator)
         result = analysis.assess_series(profile, points, target)
         if result is None:

@@ -1,6 +1,5 @@
 """referrals/actionplans -> Kafka -> metrics: derived indicators from events, counted once each."""
 
-import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -65,9 +64,9 @@ def referral_events(
 
 
 async def test_derived_indicators_come_from_referral_and_action_events_counted_once(
-    metrics: AsyncClient, mint: TokenMinter, kafka: str
+    metrics: AsyncClient, mint: TokenMinter, kafka: str, unique_locality: str
 ) -> None:
-    locality = "T" + uuid.uuid4().hex[:6].upper()  # topics are shared by every test
+    locality = unique_locality  # topics are shared by every test
     lives = [
         referral_events(locality, 1, "see_and_solve", timedelta(hours=2), True),
         referral_events(locality, 2, "see_and_solve", timedelta(hours=3), True),
@@ -158,9 +157,9 @@ async def test_derived_indicators_come_from_referral_and_action_events_counted_o
 
 
 async def test_a_target_on_a_derived_indicator_is_rechecked_as_referral_events_arrive(
-    metrics: AsyncClient, mint: TokenMinter, kafka: str
+    metrics: AsyncClient, mint: TokenMinter, kafka: str, unique_locality: str
 ) -> None:
-    locality = "T" + uuid.uuid4().hex[:6].upper()
+    locality = unique_locality  # topics are shared by every test
     first = [
         referral_events(locality, 1, "see_and_solve", None, False),
         referral_events(locality, 2, "see_and_solve", None, False),

@@ -1,6 +1,5 @@
 """A lost read model rebuilt from the state the referrals service re-announces."""
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -50,9 +49,9 @@ def announced_state(
 
 
 async def test_derived_figures_come_back_from_announced_state_after_the_facts_are_lost(
-    metrics_settings: Settings, mint: TokenMinter, kafka: str
+    metrics_settings: Settings, mint: TokenMinter, kafka: str, unique_locality: str
 ) -> None:
-    locality = "T" + uuid.uuid4().hex[:6].upper()  # topics are shared by every test
+    locality = unique_locality  # topics are shared by every test
     lives = [
         (1, "see_and_solve", timedelta(hours=2), True),
         (2, "see_and_solve", timedelta(days=2), False),

@@ -5,7 +5,6 @@ A late copy of an older event is not: re-applying "resolved" after "reopened" wo
 reopened referral as resolved again. Only the inbox (the event id already processed) stops it.
 """
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,9 +20,9 @@ RECEIVED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
 
 async def test_a_late_copy_of_resolved_after_reopened_does_not_resolve_the_referral_again(
-    metrics: AsyncClient, mint: TokenMinter, kafka: str
+    metrics: AsyncClient, mint: TokenMinter, kafka: str, unique_locality: str
 ) -> None:
-    locality = "T" + uuid.uuid4().hex[:6].upper()  # topics are shared by every test
+    locality = unique_locality  # topics are shared by every test
     referral_id = f"{locality}-1"
     common = {
         "referral_id": referral_id,

@@ -1,7 +1,5 @@
 """referrals -> Kafka -> metrics: received referrals are counted per locality, once each."""
 
-import uuid
-
 import pytest
 from httpx import AsyncClient
 
@@ -26,9 +24,9 @@ def received(referral_id: str, locality: str) -> EventEnvelope:
 
 
 async def test_received_referrals_are_counted_per_locality_once_each(
-    metrics: AsyncClient, mint: TokenMinter, kafka: str
+    metrics: AsyncClient, mint: TokenMinter, kafka: str, unique_locality: str
 ) -> None:
-    locality = "T" + uuid.uuid4().hex[:6]  # the topic is shared by every test on this broker
+    locality = unique_locality  # topics are shared by every test
     first, second = received(f"r1-{locality}", locality), received(f"r2-{locality}", locality)
     await publish(kafka, first, second, first)  # the first one is delivered twice
 
