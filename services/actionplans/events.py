@@ -85,6 +85,8 @@ def plan_escalated(plan: Plan, review: Review, organisation: str) -> EventEnvelo
         organisation=organisation,
         review_id=review.id,
         escalated_at=review.created_at,
+        lead_organisation=plan.lead_organisation,
+        member_organisations=list(plan.member_organisations),
     )
     return new_event(SOURCE, PLAN_ESCALATED_V1, plan.id, payload)
 

@@ -26,6 +26,7 @@ class Settings(ServiceSettings):
     )
 
     service_name: str = "referrals"
+    consumer_group: str = "referrals"
     localities_file: Path = DEFAULT_LOCALITIES_FILE
     taxonomy_file: Path = RULES_DIR / "taxonomy.json"
     triage_rules_file: Path = RULES_DIR / "triage_rules.json"

@@ -11,6 +11,7 @@ from services.referrals.api import routers
 from services.referrals.config import Settings
 from services.referrals.models import OutboxEvent, ProcessedEvent
 from services.referrals.service.announce import announce_states_now
+from services.referrals.service.consumed import HANDLERS
 from services.referrals.service.overdue import check_overdue
 from services.referrals.service.webhook_delivery import DeliveryWorker
 from services.referrals.service.webhook_targets import Resolver, resolve_host
@@ -26,6 +27,7 @@ SPEC = ServiceSpec(
     outbox_model=OutboxEvent,
     processed_model=ProcessedEvent,
     produced_topics=["referrals.referral"],
+    handlers=HANDLERS,
     periodic_jobs=[
         PeriodicJob("announce overdue referral clocks", check_overdue, "overdue_check_interval_s")
     ],

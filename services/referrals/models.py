@@ -259,8 +259,8 @@ class WebhookDelivery(Base):
     __table_args__ = (
         # The worker's question: pending deliveries due by now.
         Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
-        # Ordering per endpoint and referral: is an earlier one still undelivered?
-        Index("ix_webhook_delivery_order", "subscription_id", "referral_id", "seq"),
+        # Ordering per endpoint and subject: is an earlier one still undelivered?
+        Index("ix_webhook_delivery_order", "subscription_id", "subject_key", "seq"),
     )
 
     seq: Mapped[int] = mapped_column(SequenceType, primary_key=True, autoincrement=True)
@@ -268,7 +268,12 @@ class WebhookDelivery(Base):
     subscription_id: Mapped[str] = mapped_column(
         ForeignKey("webhook_subscription.id", ondelete="CASCADE"), index=True
     )
-    referral_id: Mapped[str] = mapped_column(String(36))
+    # What the notification is about: a referral, or (plan.escalated) an action plan.
+    referral_id: Mapped[str | None] = mapped_column(String(36))
+    plan_id: Mapped[str | None] = mapped_column(String(36))
+    # Notifications with the same key reach one endpoint in order: the referral id, or
+    # "plan:<plan id>" (webhook_notices.subject_key).
+    subject_key: Mapped[str] = mapped_column(String(60))
     event_type: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

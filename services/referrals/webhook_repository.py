@@ -61,12 +61,24 @@ async def delivery(
     )
 
 
+async def existing_delivery_ids(session: AsyncSession, delivery_ids: list[str]) -> set[str]:
+    """Those of `delivery_ids` already queued."""
+    return set(
+        (
+            await session.scalars(
+                select(WebhookDelivery.id).where(WebhookDelivery.id.in_(delivery_ids))
+            )
+        ).all()
+    )
+
+
 def _earlier_undelivered() -> Exists:
-    """An earlier notification about the same referral to the same endpoint is not delivered."""
+    """An earlier notification about the same subject (a referral, a plan) to the same endpoint
+    is not delivered."""
     earlier = aliased(WebhookDelivery)
     return exists().where(
         earlier.subscription_id == WebhookDelivery.subscription_id,
-        earlier.referral_id == WebhookDelivery.referral_id,
+        earlier.subject_key == WebhookDelivery.subject_key,
         earlier.seq < WebhookDelivery.seq,
         earlier.status != DELIVERED,
     )
@@ -76,7 +88,7 @@ async def due_deliveries(
     session: AsyncSession, now: datetime, limit: int
 ) -> Sequence[tuple[WebhookDelivery, WebhookSubscription]]:
     """Pending deliveries due by `now` to enabled endpoints, each the first undelivered one of
-    its referral for its endpoint (so notifications about one referral arrive in order)."""
+    its subject for its endpoint (so notifications about one referral or plan arrive in order)."""
     rows = await session.execute(
         select(WebhookDelivery, WebhookSubscription)
         .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)

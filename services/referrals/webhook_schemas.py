@@ -68,7 +68,8 @@ class DeliveryRead(BaseModel):
 
     id: str = Field(description="The `webhook-id` header: the same on every retry")
     event_type: str
-    referral_id: str
+    referral_id: str | None = Field(None, description="The referral it is about, if any")
+    plan_id: str | None = Field(None, description="The action plan it is about (plan.escalated)")
     status: str = Field(description="pending, delivered or failed")
     attempts: int
     created_at: datetime

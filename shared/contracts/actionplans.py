@@ -59,6 +59,10 @@ class PlanReviewedV1(PlanEvent):
 class PlanEscalatedV1(PlanEvent):
     review_id: str | None = None
     escalated_at: datetime
+    # Who is on the plan (organisation codes), so a consumer can tell them without asking;
+    # absent from events produced before these fields were added.
+    lead_organisation: str | None = None
+    member_organisations: list[str] = []
 
 
 class TargetSetV1(PlanEvent):

@@ -14,8 +14,10 @@ from tests.referrals.workflow import Hub
 @pytest.fixture
 def referrals_settings(database_url: str, kafka: str, public_key: Path, tmp_path: Path) -> Settings:
     # The periodic overdue check is off: tests call the check themselves at chosen times.
+    # A consumer group per test: each test's service reads the shared topics from the start.
     return Settings(
         **test_settings_values(tmp_path, database_url, kafka, public_key),
+        consumer_group=f"referrals-{tmp_path.name}",
         overdue_check_interval_s=0,
     )
 

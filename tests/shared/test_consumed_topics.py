@@ -4,6 +4,7 @@ import pytest
 
 from services.actionplans.main import SPEC as ACTIONPLANS
 from services.metrics.main import SPEC as METRICS
+from services.referrals.main import SPEC as REFERRALS
 
 pytestmark = pytest.mark.unit
 
@@ -15,6 +16,7 @@ def test_consumed_topics_are_derived_from_the_handled_event_types() -> None:
         "referrals.referral",
     ]
     assert ACTIONPLANS.consumed_topics == ["metrics.indicator", "metrics.observation"]
+    assert REFERRALS.consumed_topics == ["actionplans.plan"]
 
 
 def test_a_new_handler_brings_its_topic_with_it() -> None:

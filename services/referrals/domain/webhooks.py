@@ -24,6 +24,7 @@ class WebhookEventType(StrEnum):
     REFERRAL_SHARE_WITHDRAWN = "referral.share_withdrawn"
     REFERRAL_RESOLVED = "referral.resolved"
     REFERRAL_CLOSED = "referral.closed"
+    PLAN_ESCALATED = "plan.escalated"
 
 
 # Notifications addressed to one organisation (the task holder, the organisation shared with);
@@ -55,6 +56,17 @@ def recipients(
     if event_type == WebhookEventType.REFERRAL_SHARE_WITHDRAWN:
         return chosen
     return {organisation for organisation in chosen if may_access(organisation, involvement)}
+
+
+def plan_recipients(
+    subscribers: Iterable[str], lead_organisation: str | None, member_organisations: Iterable[str]
+) -> set[str]:
+    """The subscribing organisations told about an action plan: its lead and its members.
+
+    An event that does not say who is on the plan (produced before it carried them) tells no one.
+    """
+    on_plan = {lead_organisation, *member_organisations} - {None, ""}
+    return set(subscribers) & on_plan
 
 
 class UnsafeTarget(ValueError):

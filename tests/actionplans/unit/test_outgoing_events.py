@@ -5,10 +5,11 @@ from datetime import UTC, date, datetime
 import pytest
 
 from services.actionplans import events
-from services.actionplans.models import Action, Plan, Target, TargetVersion
+from services.actionplans.models import Action, Plan, Review, Target, TargetVersion
 from shared.contracts.actionplans import (
     ActionOverdueV1,
     PlanCreatedV1,
+    PlanEscalatedV1,
     TargetOffTrackV1,
     TargetSetV1,
 )
@@ -46,6 +47,25 @@ def test_plan_created_names_codes_not_the_title_or_lead_person() -> None:
     assert payload.objective_codes == ["people_feel_safe"]
     flat = str(envelope.data)
     assert "Drugs" not in flat and "Sergeant" not in flat
+
+
+def test_plan_escalated_names_the_organisations_on_the_plan_not_the_escalations() -> None:
+    review = Review(
+        id="r1",
+        plan_id="p1",
+        escalations=["Lighting in the back alleys needs capital funding"],
+        escalated=True,
+        created_at=NOW,
+    )
+    envelope = events.plan_escalated(PLAN, review, "MIDDLESBROUGH-COUNCIL")
+
+    payload = PlanEscalatedV1.model_validate(envelope.data)
+
+    assert (envelope.topic, envelope.subject) == ("actionplans.plan", "p1")
+    assert (payload.review_id, payload.escalated_at) == ("r1", NOW)
+    assert payload.lead_organisation == "CLEVELAND-POLICE"
+    assert payload.member_organisations == ["MIDDLESBROUGH-COUNCIL"]
+    assert "Lighting" not in str(envelope.data) and "Sergeant" not in str(envelope.data)
 
 
 def test_target_set_and_off_track_follow_the_contract() -> None:

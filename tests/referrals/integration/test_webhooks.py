@@ -1,5 +1,6 @@
 """Partners are told, not made to poll: signed webhooks, retried in order, to those entitled."""
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,8 +11,10 @@ import pytest
 from services.referrals import webhook_repository
 from services.referrals.config import Settings
 from services.referrals.main import create_app
+from shared.contracts.actionplans import PLAN_ESCALATED_V1, SOURCE, PlanEscalatedV1
+from shared.events import new_event
 from tests import harness
-from tests.harness import TokenMinter, running_app, wait_until
+from tests.harness import TokenMinter, publish, running_app, wait_until
 from tests.referrals.webhook_receiver import running_receiver
 from tests.referrals.workflow import TASK_BASIS, Hub
 
@@ -236,6 +239,42 @@ async def test_a_partner_is_told_only_about_referrals_it_may_read(hub: Hub) -> N
         ]
         await wait_until(lambda: len(receiver.accepted) == 3, timeout_s=30)
         assert hidden not in {n["data"]["referral_id"] for n in receiver.accepted}
+
+
+async def test_an_escalated_plan_is_told_to_its_members_once(hub: Hub, kafka: str) -> None:
+    # The topic is shared by every test on this broker, and this service reads it from the
+    # start: an organisation of this test's own is on the plan.
+    housing = f"HOUSING-{uuid.uuid4().hex[:8].upper()}"
+    async with running_receiver() as receiver:
+        member = await subscribe(hub, housing, receiver.url, ["plan.escalated"])
+        outsider = await subscribe(hub, POLICE, receiver.url, ["plan.escalated"])
+        receiver.secret = member["secret"]
+        # The consumer queues at the wall clock's time: business time is set past it.
+        hub.now = datetime.now(UTC) + timedelta(hours=1)
+        plan_id = str(uuid.uuid4())
+        payload = PlanEscalatedV1(
+            plan_id=plan_id,
+            locality_code="NP",
+            organisation="CLEVELAND-POLICE",
+            review_id=str(uuid.uuid4()),
+            escalated_at=datetime.now(UTC),
+            lead_organisation="CLEVELAND-POLICE",
+            member_organisations=[housing],
+        )
+        event = new_event(SOURCE, PLAN_ESCALATED_V1, plan_id, payload)
+        again = new_event(SOURCE, PLAN_ESCALATED_V1, plan_id, payload)  # a later escalation
+        # The broker may deliver an event twice; the later one follows on the plan's partition.
+        await publish(kafka, event, event, again)
+
+        await wait_until(lambda: len(receiver.accepted) == 2, timeout_s=60)
+        assert receiver.bad_signatures == 0
+        assert receiver.types() == ["plan.escalated", "plan.escalated"]
+        notice = receiver.accepted[0]
+        assert notice["data"]["links"] == {"plan": f"/api/v1/action-plans/{plan_id}"}
+        log = await delivery_log(hub, housing, member["id"])
+        assert [(d["plan_id"], d["referral_id"]) for d in log] == [(plan_id, None)] * 2
+        assert [d["id"] for d in log] == [n["webhook_id"] for n in receiver.accepted]
+        assert await delivery_log(hub, POLICE, outsider["id"]) == []
 
 
 async def test_subscriptions_belong_to_their_organisation_and_need_the_scope(hub: Hub) -> None:

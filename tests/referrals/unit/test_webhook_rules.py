@@ -20,6 +20,7 @@ from services.referrals.domain.webhooks import (
     WebhookEventType,
     check_addresses,
     check_url,
+    plan_recipients,
     recipients,
 )
 from services.referrals.webhook_schemas import SubscriptionUpdate
@@ -58,6 +59,12 @@ def test_the_organisation_whose_share_ended_is_told_although_it_lost_access() ->
         WebhookEventType.REFERRAL_SHARE_WITHDRAWN, SUBSCRIBERS, INVOLVED, addressee="STRANGER"
     )
     assert told == {"STRANGER"}
+
+
+def test_a_plan_notice_goes_to_the_subscribers_on_the_plan_only() -> None:
+    assert plan_recipients(SUBSCRIBERS, "POLICE", ["HOUSING", "COUNCIL"]) == {"POLICE", "HOUSING"}
+    # Not knowing who is on the plan (an event from before it said so), no one is told.
+    assert plan_recipients(SUBSCRIBERS, None, []) == set()
 
 
 @pytest.mark.parametrize(
