@@ -59,6 +59,8 @@ async def create_referral(
     )
     if outcome.replayed_body is not None:
         answer, replayed = outcome.replayed_body, {"Idempotent-Replayed": "true"}
+    elif outcome.kept_body is not None:
+        answer, replayed = outcome.kept_body, {}
     else:
         assert outcome.referral is not None and outcome.repeats is not None
         answer = shapes.full(outcome.referral, outcome.repeats, now).model_dump(mode="json")

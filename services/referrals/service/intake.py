@@ -34,12 +34,14 @@ from shared.problems import Unprocessable
 @dataclass(frozen=True)
 class IntakeOutcome:
     """A new referral with its repeat demand, or the first answer to an earlier request with
-    the same Idempotency-Key (`replayed_body`, returned verbatim)."""
+    the same Idempotency-Key (`replayed_body`, returned verbatim). A new referral with a key
+    also carries the answer kept for its retries (`kept_body`), shaped once."""
 
     referral_id: str
     referral: Referral | None = None
     repeats: RepeatDemand | None = None
     replayed_body: dict[str, Any] | None = None
+    kept_body: dict[str, Any] | None = None  # the answer kept for retries: the route sends it
 
 
 def request_fingerprint(request: ReferralCreate) -> str:
@@ -62,12 +64,12 @@ async def create_referral(
     # Before the transaction (a block is reserved in a short one of its own). A replayed
     # retry leaves its number unused: one more documented gap, for one transaction per intake.
     reference = await references.next_reference(session, request.locality_code, now.year)
+    body = None
     try:
         async with session.begin():
-            if idempotency_key:
-                replay = await _replay(session, caller, idempotency_key, fingerprint, now)
-                if replay:
-                    return replay
+            # A retry is not looked for first: the key's primary key refuses a second record
+            # (IntegrityError below, the first answer replayed), which saves a query on every
+            # intake and costs a retry, the rare case, one rolled-back transaction.
             referral, repeats = await _new_referral(
                 session, settings, caller, request, category_codes, now, reference
             )
@@ -85,14 +87,15 @@ async def create_referral(
                     )
                 )
     except IntegrityError:
-        # A concurrent request with the same key committed first: answer as it did.
+        # A retry, or a concurrent request with the same key that committed first: answer as
+        # the first request did.
         if idempotency_key:
             async with session.begin():
                 replay = await _replay(session, caller, idempotency_key, fingerprint, now)
             if replay:
                 return replay
         raise
-    return IntakeOutcome(referral.id, referral=referral, repeats=repeats)
+    return IntakeOutcome(referral.id, referral=referral, repeats=repeats, kept_body=body)
 
 
 def _validated(settings: Settings, request: ReferralCreate) -> list[str]:

@@ -35,6 +35,27 @@ async def test_filters_select_by_locality_status_track_category_and_date(hub: Hu
     assert await list_ids(hub, overdue="false") == [newport, hmo, litter]
 
 
+async def test_one_combination_of_filters_answers_each_organisation_and_value_alone(
+    hub: Hub,
+) -> None:
+    """The list statement is built once per combination of filters, every value a parameter:
+    another organisation, or another value of the same filter, gets its own rows."""
+    police = (await hub.create(org="CLEVELAND-POLICE"))["id"]
+    housing = (await hub.create(org="THIRTEEN-HOUSING"))["id"]
+    newport = (await hub.create(org="NP-HUB", locality_code="NP"))["id"]
+
+    async def ids(org: str, **params: object) -> list[str]:
+        response = await hub.client.get("/api/v1/referrals", params=params, headers=hub.as_(org))
+        assert response.status_code == 200, response.text
+        return [item["id"] for item in response.json()["items"]]
+
+    assert await ids("CLEVELAND-POLICE", locality_code="NO") == [police]
+    assert await ids("THIRTEEN-HOUSING", locality_code="NO") == [housing]
+    assert await ids("NP-HUB", locality_code="NP") == [newport]
+    assert await ids("NP-HUB", locality_code="NO") == []
+    assert await ids("NP-HUB", locality_code="NP", limit=1) == [newport]
+
+
 async def test_pages_follow_the_cursor_without_gaps_or_repeats(hub: Hub) -> None:
     created = []
     for _ in range(5):
