@@ -228,10 +228,15 @@ async def import_observations(
     )
 
 
-@router.get("/observations", response_model=ObservationPage)
+@router.get(
+    "/observations",
+    response_model=ObservationPage,
+    responses={404: {"description": "No such area (locality, authority, ward or LSOA)"}},
+)
 async def list_observations(
     session: SessionDep,
     caller: Reader,
+    areas: AreasDep,
     indicator: Annotated[str | None, Query(max_length=64)] = None,
     area: Annotated[str | None, Query(max_length=32)] = None,
     as_of: Annotated[IsoDateTime | None, Query(description="values as known at this time")] = None,
@@ -248,6 +253,7 @@ async def list_observations(
         include_revisions=include_revisions,
         cursor=cursor,
         limit=limit,
+        areas=areas,
     )
     return ObservationPage(
         items=[ObservationOut.model_validate(r) for r in page.items], next_cursor=page.next_cursor

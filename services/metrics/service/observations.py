@@ -394,10 +394,20 @@ async def list_observations(
     include_revisions: bool,
     cursor: str | None,
     limit: int,
+    areas: dict[str, Area],
 ) -> PageOf[Observation]:
-    """Observations in id order, one page; `cursor` is the previous page's `next_cursor`."""
+    """Observations in id order, one page; `cursor` is the previous page's `next_cursor`.
+
+    An area filter naming no configured area and no known ward or LSOA is a 404: an empty page
+    would read as "no figures recorded" for what is really a mistyped code."""
     after_id = decode_sequence_cursor(cursor)
     async with session.begin():
+        if (
+            area_code is not None
+            and area_code not in areas
+            and not await geography.localities_of_parts(session, [area_code], areas)
+        ):
+            raise NotFound(f"No area '{area_code}'.", field="area")
         rows = await repository.list_observations(
             session,
             indicator_code=indicator_code,

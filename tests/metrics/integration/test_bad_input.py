@@ -125,3 +125,16 @@ async def test_control_characters_and_unknown_query_parameters_are_refused_namin
     too_many = await metrics.get(f"/api/v1/observations?limit={10**20}", headers=writer)
     assert too_many.status_code == 422, too_many.text
     assert _problem_fields(too_many) == ["query.limit"]
+
+
+async def test_an_unknown_area_filter_is_a_404_naming_the_area_and_a_known_one_a_page(
+    metrics: AsyncClient, mint: TokenMinter
+) -> None:
+    reader = mint.headers("MBC", "metrics:read")
+    for unknown in ("XX", "E05999999"):
+        response = await metrics.get(f"/api/v1/observations?area={unknown}", headers=reader)
+        assert response.status_code == 404, (unknown, response.text)
+        assert _problem_fields(response) == ["area"]
+    for known in ("NP", "MBRO"):
+        response = await metrics.get(f"/api/v1/observations?area={known}", headers=reader)
+        assert response.status_code == 200, (known, response.text)
