@@ -212,6 +212,7 @@ async def start_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Service
         batch_size=settings.outbox_batch_size,
         retention=timedelta(hours=settings.outbox_retention_hours),
         max_attempts=settings.outbox_max_attempts,
+        retry_max_delay_s=settings.retry_max_delay_s,
         # The relay re-ensures them after any broker failure (a restarted broker may lose them).
         ensure_topics=lambda: ensure_topics(settings, topics),
     )

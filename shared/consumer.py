@@ -100,8 +100,10 @@ class EventConsumer:
         self._consumer: AIOKafkaConsumer = create_consumer(settings, self.topics, group_id)
         self._stop = asyncio.Event()
         self.started = asyncio.Event()
-        self.dead_letters = DeadLetterPublisher(producer, group_id, self._stop)
-        self.retry = RetryState(f"consumer {group_id}", log)
+        self.dead_letters = DeadLetterPublisher(
+            producer, group_id, self._stop, retry_max_delay_s=settings.retry_max_delay_s
+        )
+        self.retry = RetryState(f"consumer {group_id}", log, max_delay_s=settings.retry_max_delay_s)
         self.state = "starting"
         self.handled = 0
         self.skipped = 0

@@ -31,12 +31,21 @@ class StopRequested(Exception):
 class DeadLetterPublisher:
     """Sends records a consumer group gives up on to its dead-letter topic."""
 
-    def __init__(self, producer: AIOKafkaProducer, group_id: str, stop: asyncio.Event) -> None:
+    def __init__(
+        self,
+        producer: AIOKafkaProducer,
+        group_id: str,
+        stop: asyncio.Event,
+        *,
+        retry_max_delay_s: float = 10.0,
+    ) -> None:
         self.topic = dead_letter_topic(group_id)
         self._producer = producer
         self._group_id = group_id
         self._stop = stop
-        self.retry = RetryState(f"dead-letter publish to {self.topic}", log)
+        self.retry = RetryState(
+            f"dead-letter publish to {self.topic}", log, max_delay_s=retry_max_delay_s
+        )
         self.sent = 0
         self.truncated = 0
         self.dropped = 0

@@ -144,6 +144,7 @@ class OutboxRelay:
         retention: timedelta = timedelta(hours=72),
         max_attempts: int = 5,
         ensure_topics: Callable[[], Awaitable[set[str]]] | None = None,
+        retry_max_delay_s: float = 10.0,
     ) -> None:
         self._sessions = session_factory
         self._model = outbox_model
@@ -160,7 +161,7 @@ class OutboxRelay:
         self._next_purge_at = utcnow()
         self._topics_due = True
         self._next_topic_check = 0.0
-        self.retry = RetryState("outbox relay", log)
+        self.retry = RetryState("outbox relay", log, max_delay_s=retry_max_delay_s)
         # `run` records a pass's outcome while the next pass reads and sends.
         self._marking: Marking | None = None
         # Passes through the publish loop since start; an idle relay adds one per poll interval.

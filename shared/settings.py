@@ -64,6 +64,10 @@ class ServiceSettings(BaseSettings):
     kafka_fetch_max_wait_ms: int = Field(250, validation_alias=_global("KAFKA_FETCH_MAX_WAIT_MS"))
     # A consumer retrying or not progressing on a backlog this long reports itself stalled.
     kafka_consumer_stall_after_s: float = 30.0
+    # The longest wait between two tries after a transient failure (the consumer, its dead
+    # letters, the relay): at most this long after a database or broker outage ends the
+    # service notices. The fault tests shorten it (a 20 s outage then ends within a second).
+    retry_max_delay_s: float = Field(10.0, gt=0)
     # Apply the records of one poll in one transaction (falls back to one by one on failure).
     kafka_consumer_batch: bool = True
     # Processed event ids are kept longer than the broker keeps records (7 days by default),

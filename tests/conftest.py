@@ -10,7 +10,12 @@ from hypothesis import settings
 from deploy.local.broker import TansuBroker
 from deploy.local.system import LocalSystem, SystemConfig
 from shared.auth import ensure_signing_keypair
-from tests.harness import TokenMinter, fresh_postgres_database, postgres_available
+from tests.harness import (
+    MigratedSchemas,
+    TokenMinter,
+    fresh_postgres_database,
+    postgres_available,
+)
 
 # Properties run the same examples on every run (a failure reproduces as it was seen) and have
 # no per-example deadline, which a loaded machine would miss. HYPOTHESIS_PROFILE=explore
@@ -68,24 +73,64 @@ def mint(signing_keys: tuple[Path, Path]) -> TokenMinter:
     return TokenMinter(signing_keys[0].read_bytes())
 
 
+@pytest.fixture(scope="session")
+async def migrated_schemas(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[MigratedSchemas]:
+    schemas = MigratedSchemas(tmp_path_factory.mktemp("schemas"))
+    try:
+        yield schemas
+    finally:
+        await schemas.drop()
+
+
+@pytest.fixture
+def database_schema() -> Path | None:
+    """The migrations a test's database starts at the head of; None: an empty database.
+
+    A service's conftest names its own, so its tests start on a copy of a database migrated
+    once per run rather than migrating one each.
+    """
+    return None
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+async def database_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    database_schema: Path | None,
+    migrated_schemas: MigratedSchemas,
+) -> AsyncIterator[str]:
     """A fresh database per test, on each engine the service supports."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+        yield await _sqlite_database(tmp_path, database_schema, migrated_schemas)
         return
     if not postgres_available():
         if os.environ.get("REQUIRE_POSTGRES") == "1":
             pytest.fail("PostgreSQL is required (REQUIRE_POSTGRES=1) but not answering")
         pytest.skip("PostgreSQL is not running")
-    async with fresh_postgres_database() as url:
+    template = None
+    if database_schema is not None:
+        template = await migrated_schemas.postgres_template(database_schema)
+    async with fresh_postgres_database(template) as url:
         yield url
 
 
 @pytest.fixture
-async def sqlite_url(tmp_path: Path) -> str:
+async def sqlite_url(
+    tmp_path: Path, database_schema: Path | None, migrated_schemas: MigratedSchemas
+) -> str:
     """A fresh SQLite database, for tests where the engine does not matter."""
-    return f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+    return await _sqlite_database(tmp_path, database_schema, migrated_schemas)
+
+
+async def _sqlite_database(
+    tmp_path: Path, schema: Path | None, migrated_schemas: MigratedSchemas
+) -> str:
+    path = tmp_path / "test.sqlite3"
+    if schema is None:
+        return f"sqlite+aiosqlite:///{path}"
+    return await migrated_schemas.sqlite_copy(schema, path)
 
 
 TIERS = ("unit", "usecases", "integration", "e2e", "faults")

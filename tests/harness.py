@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -15,7 +16,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from fastapi import FastAPI
 
 from shared.auth import mint_token
+from shared.db import create_engine
 from shared.events import EventEnvelope, encode_data, to_kafka_headers
+from shared.migrations import upgrade_to_head
 
 POSTGRES_HOST = os.environ.get("POSTGRES_HOST", "127.0.0.1")
 POSTGRES_PORT = int(os.environ.get("POSTGRES_PORT", "5432"))
@@ -32,27 +35,100 @@ def postgres_available() -> bool:
         return False
 
 
-@asynccontextmanager
-async def fresh_postgres_database() -> AsyncIterator[str]:
-    """A new, empty PostgreSQL database for one test; dropped afterwards."""
-    name = f"lh_test_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(
+def postgres_url(name: str) -> str:
+    return f"postgresql+asyncpg://{POSTGRES_USER}@{POSTGRES_HOST}:{POSTGRES_PORT}/{name}"
+
+
+async def _postgres_admin() -> asyncpg.Connection:
+    return await asyncpg.connect(
         host=POSTGRES_HOST, port=POSTGRES_PORT, user=POSTGRES_USER, database="postgres"
     )
+
+
+async def create_postgres_database(name: str, template: str | None = None) -> None:
+    """CREATE DATABASE, as a copy of `template` when given.
+
+    A copy needs the template to have no session: one just closed may still be ending on the
+    server, so "being accessed by other users" is waited out (up to a generous deadline).
+    """
+    statement = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+    admin = await _postgres_admin()
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        deadline = asyncio.get_running_loop().time() + 30
+        while True:
+            try:
+                await admin.execute(statement)
+                return
+            except asyncpg.ObjectInUseError:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(0.05)
     finally:
         await admin.close()
+
+
+async def drop_postgres_database(name: str) -> None:
+    admin = await _postgres_admin()
     try:
-        yield f"postgresql+asyncpg://{POSTGRES_USER}@{POSTGRES_HOST}:{POSTGRES_PORT}/{name}"
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
-        admin = await asyncpg.connect(
-            host=POSTGRES_HOST, port=POSTGRES_PORT, user=POSTGRES_USER, database="postgres"
-        )
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await admin.close()
+
+
+@asynccontextmanager
+async def fresh_postgres_database(template: str | None = None) -> AsyncIterator[str]:
+    """A new PostgreSQL database for one test (empty, or a copy of `template`); dropped after."""
+    name = f"lh_test_{uuid.uuid4().hex[:16]}"
+    await create_postgres_database(name, template)
+    try:
+        yield postgres_url(name)
+    finally:
+        await drop_postgres_database(name)
+
+
+class MigratedSchemas:
+    """Each service's schema at head, migrated once per run on each engine, for copying.
+
+    Migrating takes a good part of a second per test (more on PostgreSQL); a copy of a migrated
+    SQLite file or a PostgreSQL database made from a migrated template takes milliseconds. The
+    service still runs its migrations at start-up and finds them applied.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._sqlite: dict[Path, Path] = {}
+        self._postgres: dict[Path, str] = {}
+
+    async def sqlite_copy(self, migrations_dir: Path, path: Path) -> str:
+        """A copy of the migrated SQLite file at `path`; returns its URL."""
+        if migrations_dir not in self._sqlite:
+            template = self._folder / f"{migrations_dir.parent.name}.sqlite3"
+            await _migrate(f"sqlite+aiosqlite:///{template}", migrations_dir)
+            self._sqlite[migrations_dir] = template
+        shutil.copyfile(self._sqlite[migrations_dir], path)
+        return f"sqlite+aiosqlite:///{path}"
+
+    async def postgres_template(self, migrations_dir: Path) -> str:
+        """The name of a migrated PostgreSQL database to make copies of (made on first use)."""
+        if migrations_dir not in self._postgres:
+            name = f"lh_template_{migrations_dir.parent.name}_{uuid.uuid4().hex[:12]}"
+            await create_postgres_database(name)
+            self._postgres[migrations_dir] = name
+            await _migrate(postgres_url(name), migrations_dir)
+        return self._postgres[migrations_dir]
+
+    async def drop(self) -> None:
+        for name in self._postgres.values():
+            await drop_postgres_database(name)
+        self._postgres.clear()
+
+
+async def _migrate(database_url: str, migrations_dir: Path) -> None:
+    engine = create_engine(database_url)
+    try:
+        await upgrade_to_head(engine, migrations_dir)
+    finally:
+        await engine.dispose()
 
 
 class TokenMinter:

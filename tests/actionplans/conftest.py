@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI
 
 from services.actionplans.config import Settings
-from services.actionplans.main import create_app
+from services.actionplans.main import SPEC, create_app
 from services.actionplans.models import ProcessedEvent
 from services.actionplans.service.live_status import HANDLERS
 from shared.contracts.metrics import OBSERVATION_RECORDED_V1, ObservationRecordedV1, subject_key
@@ -22,6 +22,12 @@ COUNCIL = "MIDDLESBROUGH-COUNCIL"
 HOUSING = "THIRTEEN-HOUSING"
 OUTSIDER = "DONCASTER-COUNCIL"
 READ_WRITE = "actionplans:read actionplans:write"
+
+
+@pytest.fixture
+def database_schema() -> Path:
+    """Databases start at the actionplans schema's head (a copy, migrated once per run)."""
+    return SPEC.migrations_dir
 
 
 @pytest.fixture

@@ -68,6 +68,9 @@ class ServiceProcess:
             f"{prefix}_DATABASE_URL": self.database_url,
             f"{prefix}_OUTBOX_POLL_INTERVAL_S": "0.2",
             f"{prefix}_KAFKA_CONSUMER_STALL_AFTER_S": "5",
+            # Back within a second of a fault's end (10 s in production): the same retries, more
+            # of them during the fault, and no wait for a backoff after it.
+            f"{prefix}_RETRY_MAX_DELAY_S": "1",
             **self.env,
         }
         log = open(self.log_file, "ab")  # noqa: SIM115 - the child holds it
@@ -102,7 +105,7 @@ class ServiceProcess:
             except httpx.HTTPError:
                 return False
 
-        await wait_until(answers, timeout_s=timeout_s, interval_s=0.3)
+        await wait_until(answers, timeout_s=timeout_s, interval_s=0.1)
         return self
 
     async def readiness(self) -> dict:
@@ -141,17 +144,24 @@ class Load:
     refused: int = 0
 
     async def send(self, count: int, *, concurrency: int = 8, rate_per_s: float = 0) -> None:
-        """Send `count` referrals round-robin over the instances; errors are counted, not fatal."""
+        """Send `count` referrals round-robin over the instances; errors are counted, not fatal.
+
+        With `rate_per_s`, referral n leaves at its own slot, n / rate after the start (or as
+        soon as one of `concurrency` senders is free): the rate holds however long each
+        request takes, rather than a pause between requests slowing it down as they slow.
+        """
         headers = self.mint.headers("NO-HUB", SCOPES)
         queue: asyncio.Queue[int] = asyncio.Queue()
         for n in range(count):
             queue.put_nowait(n)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
 
         async def worker(client: httpx.AsyncClient) -> None:
             while not queue.empty():
                 n = queue.get_nowait()
                 if rate_per_s:
-                    await asyncio.sleep(concurrency / rate_per_s)
+                    await asyncio.sleep(max(0.0, start + n / rate_per_s - loop.time()))
                 await self._one(client, self.urls[n % len(self.urls)], headers)
 
         async with httpx.AsyncClient(timeout=15) as client:
@@ -237,7 +247,7 @@ async def assert_every_referral_counted_once_in_order(
         return facts if len(facts) == len(load.acknowledged) and load.triaged <= triaged else None
 
     try:
-        await wait_until(all_counted, timeout_s=timeout_s, interval_s=1)
+        await wait_until(all_counted, timeout_s=timeout_s, interval_s=0.2)
     except AssertionError:
         facts = await counted_referrals(metrics_database_url, load.acknowledged)
         lost = load.acknowledged - set(facts)

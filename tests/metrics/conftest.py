@@ -7,9 +7,15 @@ import httpx
 import pytest
 
 from services.metrics.config import Settings
-from services.metrics.main import create_app
+from services.metrics.main import SPEC, create_app
 from shared.localities import DEFAULT_LOCALITIES_FILE
 from tests.harness import running_app, test_settings_values
+
+
+@pytest.fixture
+def database_schema() -> Path:
+    """Databases start at the metrics schema's head (a copy, migrated once per run)."""
+    return SPEC.migrations_dir
 
 
 @pytest.fixture

@@ -6,9 +6,15 @@ import httpx
 import pytest
 
 from services.referrals.config import Settings
-from services.referrals.main import create_app
+from services.referrals.main import SPEC, create_app
 from tests.harness import TokenMinter, running_app, test_settings_values
 from tests.referrals.workflow import Hub
+
+
+@pytest.fixture
+def database_schema() -> Path:
+    """Databases start at the referrals schema's head (a copy, migrated once per run)."""
+    return SPEC.migrations_dir
 
 
 @pytest.fixture

@@ -31,6 +31,8 @@ def settings(kafka: str, tmp_path: Path) -> ServiceSettings:
         kafka_bootstrap_servers=kafka,
         kafka_session_timeout_ms=2000,
         kafka_consumer_stall_after_s=1.0,
+        # Retries after a transient failure at most a second apart (10 s in production).
+        retry_max_delay_s=1.0,
     )
 
 
