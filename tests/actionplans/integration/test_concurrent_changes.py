@@ -2,6 +2,7 @@
 leaves a history row and an event (compare-and-set inside the write, SQLite and PostgreSQL)."""
 
 import asyncio
+import uuid
 from collections import Counter
 from typing import Any
 
@@ -59,7 +60,11 @@ async def test_of_eight_concurrent_plan_and_target_changes_exactly_one_wins(
     for round_number in range(ROUNDS):
         plan = await create_plan(actionplans, police, status="draft")
         plan_url = f"/api/v1/action-plans/{plan['id']}"
-        target = await create_target(actionplans, police, plan["id"])
+        # An indicator of this test alone: the service reads the shared topics from the start, and
+        # another test's observation of a shared indicator would bump the target mid-race.
+        target = await create_target(
+            actionplans, police, plan["id"], indicator_code=f"race_{uuid.uuid4().hex[:12]}"
+        )
         target_url = f"{plan_url}/targets/{target['id']}"
 
         history_before = await _history(actionplans, plan["id"], police)
