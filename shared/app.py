@@ -6,7 +6,7 @@ handlers of consumed events, periodic jobs); everything below is the same for al
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -253,21 +253,47 @@ async def _run_kafka(runtime: ServiceRuntime) -> None:
     await asyncio.gather(runtime.relay.run(), *(consumer.run() for consumer in runtime.consumers))
 
 
+# How long shutdown waits for the background tasks to finish their pass, and then for each
+# connection to close: a broker or database that stopped answering must not hold up a SIGTERM.
+TASK_GRACE_S = 5.0
+CLOSE_GRACE_S = 3.0
+
+
 async def stop_runtime(runtime: ServiceRuntime) -> None:
     runtime.stopping.set()
     runtime.relay.stop()
     for consumer in runtime.consumers:
         consumer.stop()
-    for task in runtime.tasks:
-        try:
-            await asyncio.wait_for(asyncio.shield(task), timeout=5)
-        except (TimeoutError, asyncio.CancelledError):
-            task.cancel()
-        except Exception:
-            log.exception("background task %s failed", task.get_name())
-    with suppress(Exception):
-        await runtime.producer.stop()
-    await runtime.engine.dispose()
+    await _finish_tasks(runtime.tasks)
+    await _close_within(runtime.producer.stop(), "Kafka producer")
+    await _close_within(runtime.engine.dispose(), "database pool")
+
+
+async def _finish_tasks(tasks: Sequence[asyncio.Task[Any]]) -> None:
+    """Let every task end its pass together (one grace period for all), cancel the rest."""
+    if not tasks:
+        return
+    done, pending = await asyncio.wait(tasks, timeout=TASK_GRACE_S)
+    for task in pending:
+        log.warning(
+            "background task %s did not stop in %.0f s: cancelled", task.get_name(), TASK_GRACE_S
+        )
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=CLOSE_GRACE_S)
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+
+async def _close_within(closing: Awaitable[Any], what: str) -> None:
+    """Close one connection holder, giving up (and saying so) when its peer does not answer."""
+    try:
+        await asyncio.wait_for(closing, timeout=CLOSE_GRACE_S)
+    except TimeoutError:
+        log.warning("%s did not close in %.0f s: left to the process exit", what, CLOSE_GRACE_S)
+    except Exception:
+        log.warning("%s failed to close cleanly", what, exc_info=True)
 
 
 def get_runtime(request: Request) -> ServiceRuntime:
