@@ -43,7 +43,7 @@ def event(kind: str, key: str, payload: BaseModel, time: datetime) -> EventEnvel
 
 
 def plan_events(suffix: str) -> list[EventEnvelope]:
-    """A Newport plan reviewed twice then put on hold, a later one, and North Ormesby's."""
+    """A Newport plan reviewed twice then closed, a later one, and North Ormesby's."""
     police, council = f"POLICE-{suffix}", f"COUNCIL-{suffix}"
     np_plan, later, no_plan = f"np-{suffix}", f"later-{suffix}", f"no-{suffix}"
     base = {"plan_id": np_plan, "locality_code": "NP", "organisation": police}
@@ -107,8 +107,8 @@ def plan_events(suffix: str) -> list[EventEnvelope]:
         )
         return event(plans.PLAN_REVIEWED_V1, np_plan, payload, at(held_on, 17))
 
-    on_hold = plans.PlanStatusChangedV1(
-        **base, previous_status="active", status="on_hold", changed_at=at(date(2021, 12, 1))
+    closed = plans.PlanStatusChangedV1(
+        **base, previous_status="active", status="closed", changed_at=at(date(2021, 12, 1))
     )
     first = created(
         np_plan, "NP", police, ["people_feel_safe", "community_cohesion"], date(2020, 10, 1)
@@ -128,7 +128,7 @@ def plan_events(suffix: str) -> list[EventEnvelope]:
             date(2021, 11, 20),
             {"feel_safe_day": (68.65, "green"), "asb_incidents": (172, "green")},
         ),
-        event(plans.PLAN_STATUS_CHANGED_V1, np_plan, on_hold, at(date(2021, 12, 1))),
+        event(plans.PLAN_STATUS_CHANGED_V1, np_plan, closed, at(date(2021, 12, 1))),
         created(later, "NP", council, ["outcomes_for_children"], date(2022, 6, 1)),
         created(no_plan, "NO", council, ["healthier_population"], date(2020, 10, 1)),
     ]
@@ -184,7 +184,7 @@ def test_locality_report_shows_its_plans_with_rag_at_the_last_review_and_now(
     heading = f"People feel safe; Improve perception of community cohesion, led by {police}"
     assert html.count(heading) == 1  # the redelivered creation made no second plan
     plan = section(html, police)
-    assert f"Lead {police} &middot; status on hold &middot; last reviewed 20 November 2021" in plan
+    assert f"Lead {police} &middot; status closed &middot; last reviewed 20 November 2021" in plan
     assert "Targets (RAG at review: 20 November 2021)" in plan
     # Baseline, target, by, value and RAG at the review, latest and RAG now (the report's rule).
     assert (
