@@ -109,7 +109,8 @@ def _tolerance(indicator: str, baseline: float) -> float:
     return TOLERANCES["count_large"] if baseline > 200 else TOLERANCES["count_small"]
 
 
-def _target(locality: str, indicator: str) -> dict[str, Any]:
+def target_request(locality: str, indicator: str) -> dict[str, Any]:
+    """The demo target on `indicator` in `locality`: the body of POST .../targets."""
     baseline, target = BASELINES[locality][indicator]
     period, baseline_on, target_date = (
         SURVEY
@@ -153,7 +154,7 @@ def load(client: httpx.Client, act_as: ActAs = as_the_client) -> None:
             plan_url = f"/api/v1/action-plans/{response.json()['id']}"
             for indicator in spec["indicators"]:
                 client.post(
-                    f"{plan_url}/targets", json=_target(locality, indicator), headers=as_lead
+                    f"{plan_url}/targets", json=target_request(locality, indicator), headers=as_lead
                 ).raise_for_status()
             for description, owner, due_in_days in spec["actions"]:
                 due_on = None if due_in_days is None else today + timedelta(days=due_in_days)

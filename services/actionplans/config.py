@@ -6,9 +6,8 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.localities import DEFAULT_LOCALITIES_FILE
+from shared.objectives import DEFAULT_OBJECTIVES_FILE
 from shared.settings import ServiceSettings
-
-DEFAULT_OBJECTIVES_FILE = Path(__file__).parent / "objectives.json"
 
 
 class Settings(ServiceSettings):

@@ -4,6 +4,7 @@ Payloads carry ids, codes and dates only: never titles, descriptions, notes or c
 """
 
 from datetime import datetime
+from typing import Any
 
 from services.actionplans.models import Action, Plan, Review, Target, TargetVersion
 from shared.contracts import period_code
@@ -25,6 +26,7 @@ from shared.contracts.actionplans import (
     PlanEscalatedV1,
     PlanReviewedV1,
     PlanStatusChangedV1,
+    ReviewedTargetV1,
     TargetOffTrackV1,
     TargetSetV1,
 )
@@ -74,8 +76,22 @@ def plan_reviewed(
         amber_targets=rag_counts.get("amber", 0),
         green_targets=rag_counts.get("green", 0),
         escalated=review.escalated,
+        targets=[_reviewed_target(s) for s in review.target_snapshots],
     )
     return new_event(SOURCE, PLAN_REVIEWED_V1, plan.id, payload)
+
+
+def _reviewed_target(snapshot: dict[str, Any]) -> ReviewedTargetV1:
+    """The stored snapshot's ids, codes and numbers (its period label stays off the wire)."""
+    return ReviewedTargetV1(
+        target_id=snapshot["target_id"],
+        target_version=snapshot.get("target_version"),
+        indicator_code=snapshot["indicator_code"],
+        area_code=snapshot["area_code"],
+        value=snapshot.get("value"),
+        target_value=snapshot.get("target_value"),
+        rag=snapshot.get("rag"),
+    )
 
 
 def plan_escalated(plan: Plan, review: Review, organisation: str) -> EventEnvelope:

@@ -1,8 +1,10 @@
 """Tables of the metrics service."""
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Date,
@@ -195,6 +197,41 @@ class ActionFact(Base):
     due_date: Mapped[date | None] = mapped_column(Date)
     status_changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     overdue_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+
+
+class PlanFact(Base):
+    """An action plan as its events describe it: codes only (its title never leaves actionplans)."""
+
+    __tablename__ = "plan_fact"
+
+    plan_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    locality_code: Mapped[str] = mapped_column(String(16), index=True)
+    lead_organisation: Mapped[str] = mapped_column(String(100))
+    objective_codes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PlanStatusFact(Base):
+    """A plan's status from a moment on: its history, so a report as at a date shows it then."""
+
+    __tablename__ = "plan_status_fact"
+
+    plan_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+
+
+class PlanReviewFact(Base):
+    """A plan's review meeting with each target's RAG as frozen then (ids, codes, numbers)."""
+
+    __tablename__ = "plan_review_fact"
+
+    review_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(String(36), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)  # when the event announced it
+    # [{"target_id", "indicator_code", "area_code", "value", "target_value", "rag"}, ...]
+    targets: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
 
 
 class GeographyArea(Base):

@@ -11,7 +11,7 @@ from services.metrics.domain import Frequency, Source, Unit, formatting, statist
 from services.metrics.domain import analysis as rules
 from services.metrics.domain.chart import Chart, ChartPoint, TargetLine, line_chart
 from services.metrics.domain.flow import ReferralFlow
-from services.metrics.service.report import IndicatorReport, Report
+from services.metrics.service.report import IndicatorReport, PlanReport, PlanTargetReport, Report
 
 TABLE_COLUMNS = 8  # the latest periods a table shows, as the papers do
 TABLE_TITLES = {
@@ -59,6 +59,16 @@ class TableView:
 
 
 @dataclass(frozen=True)
+class PlanView:
+    heading: str  # objectives and lead: a plan's title is free text and never reaches metrics
+    locality: str
+    lead: str
+    status: str
+    reviewed: str
+    targets: TableView
+
+
+@dataclass(frozen=True)
 class ReportView:
     title: str
     area_name: str
@@ -74,6 +84,7 @@ class ReportView:
     categories: list[tuple[str, str]]
     flow_by_locality: TableView | None
     targets: TableView
+    plans: list[PlanView]
     what_changed: list[str]
 
 
@@ -233,6 +244,61 @@ def _targets(items: list[IndicatorReport]) -> TableView:
     return TableView("Action plan targets on these indicators", columns, rows)
 
 
+PLAN_TARGET_COLUMNS = [
+    "Baseline",
+    "Target",
+    "By",
+    "At review",
+    "RAG at review",
+    "Latest",
+    "RAG now",
+]
+
+
+def _rag(rag: str | None) -> str:
+    return rag.upper() if rag else formatting.DASH
+
+
+def _plan_target_row(item: PlanTargetReport) -> tuple[str, list[str]]:
+    target, unit = item.target, item.indicator.unit if item.indicator else ""
+    reviewed = item.reviewed or {}
+    latest = (
+        f"{formatting.value_in_unit(item.latest.value, unit)} ({item.latest.period_label})"
+        if item.latest
+        else formatting.DASH
+    )
+    return (
+        item.indicator.name if item.indicator else target.indicator_code,
+        [
+            formatting.value_in_unit(target.baseline_value, unit),
+            formatting.value_in_unit(target.target_value, unit),
+            _day(target.target_date),
+            formatting.value_in_unit(reviewed.get("value"), unit),
+            _rag(reviewed.get("rag")),
+            latest,
+            _rag(item.rag_now),
+        ],
+    )
+
+
+def plan_view(item: PlanReport, objectives: dict[str, str]) -> PlanView:
+    """A plan as the committee reads it: what it serves, who leads, its targets then and now."""
+    titles = [objectives.get(code, code.replace("_", " ")) for code in item.plan.objective_codes]
+    review = item.review
+    return PlanView(
+        heading=f"{'; '.join(titles)}, led by {item.plan.lead_organisation}",
+        locality=item.locality.name,
+        lead=item.plan.lead_organisation,
+        status=(item.status or "unknown").replace("_", " "),
+        reviewed=f"last reviewed {_day(review.held_on)}" if review else "not yet reviewed",
+        targets=TableView(
+            f"Targets (RAG at review: {_day(review.held_on)})" if review else "Targets",
+            PLAN_TARGET_COLUMNS,
+            [_plan_target_row(t) for t in item.targets],
+        ),
+    )
+
+
 def movements(items: list[IndicatorReport]) -> list[what_changed.Movement]:
     return [
         what_changed.Movement(
@@ -251,8 +317,8 @@ def movements(items: list[IndicatorReport]) -> list[what_changed.Movement]:
     ]
 
 
-def report_view(report: Report) -> ReportView:
-    """The page's content, every number formatted for people."""
+def report_view(report: Report, objectives: dict[str, str]) -> ReportView:
+    """The page's content, every number formatted for people; `objectives`: titles by code."""
     flow = report.flow
     kinds = {i.indicator.source for i in report.indicators} | {Source.DERIVED}
     as_of: datetime = report.as_of or report.generated_at
@@ -277,5 +343,6 @@ def report_view(report: Report) -> ReportView:
         ],
         flow_by_locality=_flow_by_locality(report),
         targets=_targets(report.indicators),
+        plans=[plan_view(p, objectives) for p in report.plans],
         what_changed=what_changed.select(movements(report.indicators)),
     )

@@ -47,6 +47,18 @@ class PlanStatusChangedV1(PlanEvent):
     changed_at: datetime
 
 
+class ReviewedTargetV1(EventPayload):
+    """A target as the review meeting froze it: ids, codes and numbers only."""
+
+    target_id: str
+    target_version: int | None = None
+    indicator_code: str
+    area_code: str
+    value: float | None = None  # the latest value the meeting saw
+    target_value: float | None = None
+    rag: str | None = None  # red | amber | green; None when no value was known yet
+
+
 class PlanReviewedV1(PlanEvent):
     review_id: str
     reviewed_on: date
@@ -54,6 +66,8 @@ class PlanReviewedV1(PlanEvent):
     amber_targets: int
     green_targets: int
     escalated: bool
+    # Each target as frozen at the meeting. Added later (additive): absent reads as [].
+    targets: list[ReviewedTargetV1] = []
 
 
 class PlanEscalatedV1(PlanEvent):

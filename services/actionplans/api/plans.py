@@ -8,7 +8,6 @@ from services.actionplans import domain
 from services.actionplans.api.http import AsOfQuery, CursorQuery, LimitQuery, SettingsDep, as_utc
 from services.actionplans.api.shapes import plan_summary
 from services.actionplans.domain import PlanStatus
-from services.actionplans.objectives import load_objectives
 from services.actionplans.schemas import (
     HistoryEntry,
     Objective,
@@ -24,6 +23,7 @@ from shared.app import SessionDep
 from shared.auth import Caller, require_scope
 from shared.clock import NowDep
 from shared.etag import ExpectedVersion, set_etag
+from shared.objectives import load_objectives
 
 router = APIRouter(prefix="/api/v1", tags=["action plans"])
 Reader = Annotated[Caller, require_scope("actionplans:read")]

@@ -12,7 +12,6 @@ from services.actionplans import domain, events, repository
 from services.actionplans.config import Settings
 from services.actionplans.domain import as_at
 from services.actionplans.models import OutboxEvent, Plan, PlanHistory
-from services.actionplans.objectives import load_objectives
 from services.actionplans.schemas import PlanCreate, PlanUpdate
 from services.actionplans.service.guards import (
     changed_fields,
@@ -30,6 +29,7 @@ from services.actionplans.service.guards import (
 from shared.auth import Caller
 from shared.etag import ensure_version
 from shared.localities import load_localities
+from shared.objectives import load_objectives
 from shared.outbox import add_event
 from shared.pagination import (
     PageOf,

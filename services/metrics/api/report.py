@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from services.metrics.api.observations import AreasDep, Reader, as_utc
+from services.metrics.api.observations import AreasDep, Reader, SettingsDep, as_utc
 from services.metrics.report_render import render_html, render_pdf
 from services.metrics.report_view import report_view
 from services.metrics.service import flow as flow_service
@@ -15,6 +15,7 @@ from services.metrics.service.report import build_report
 from shared.app import SessionDep
 from shared.clock import NowDep
 from shared.input_rules import IsoDate, IsoDateTime
+from shared.objectives import load_objectives
 
 router = APIRouter(prefix="/api/v1", tags=["report"])
 
@@ -32,6 +33,7 @@ Format = Annotated[Literal["html", "pdf"] | None, Query(description="instead of 
 async def _report(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     areas: AreasDep,
     now: datetime,
     *,
@@ -47,7 +49,8 @@ async def _report(
     report = await build_report(
         session, area_code=code, kind=kind, areas=areas, period=period, as_of=moment, now=now
     )
-    html = render_html(report_view(report))
+    objectives = {o.code: o.title for o in load_objectives(settings.objectives_file).values()}
+    html = render_html(report_view(report, objectives))
     wants_pdf = format_ == "pdf" or (
         format_ is None and "application/pdf" in request.headers.get("accept", "")
     )
@@ -66,6 +69,7 @@ async def locality_report(
     code: str,
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     caller: Reader,
     areas: AreasDep,
     now: NowDep,
@@ -78,6 +82,7 @@ async def locality_report(
     return await _report(
         request,
         session,
+        settings,
         areas,
         now,
         code=code,
@@ -94,6 +99,7 @@ async def authority_report(
     code: str,
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     caller: Reader,
     areas: AreasDep,
     now: NowDep,
@@ -106,6 +112,7 @@ async def authority_report(
     return await _report(
         request,
         session,
+        settings,
         areas,
         now,
         code=code,

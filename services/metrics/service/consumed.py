@@ -1,4 +1,4 @@
-"""Handlers of the events the metrics service consumes: referral and action facts, targets.
+"""Handlers of the events the metrics service consumes: referral, plan and action facts, targets.
 
 Facts are keyed by referral and action ids and every handler sets fields rather than adding
 to counts, so a redelivered event (which the inbox already skips) could change nothing anyway.
@@ -9,8 +9,17 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.metrics import repository
-from services.metrics.models import ActionFact, ReferralFact, ReferralFactCategory, Target
+from services.metrics.models import (
+    ActionFact,
+    PlanFact,
+    PlanReviewFact,
+    PlanStatusFact,
+    ReferralFact,
+    ReferralFactCategory,
+    Target,
+)
 from services.metrics.repository import facts
+from services.metrics.repository import plans as plan_facts
 from services.metrics.service.analysis import announce_derived_changes, announce_status_changes
 from services.metrics.service.consumed_batch import current_batch
 from shared.clock import system_clock
@@ -201,6 +210,47 @@ async def on_action_overdue(session: AsyncSession, envelope: EventEnvelope) -> N
     await _derived_changed(session, payload.locality_code, ("overdue_actions",))
 
 
+async def _plan_status(session: AsyncSession, plan_id: str, at: datetime, status: str) -> None:
+    """The plan's status from `at` on (its history, for reports as at a past date)."""
+    at = utc(at)
+    row = await plan_facts.get_status(session, plan_id, at)
+    if row is None:
+        session.add(PlanStatusFact(plan_id=plan_id, changed_at=at, status=status))
+    else:
+        row.status = status
+    await session.flush()  # a later event of the batch finds it (no autoflush)
+
+
+async def on_plan_created(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """Keep the plan's locality, lead and objectives (codes; its title stays in actionplans)."""
+    payload = plans.PlanCreatedV1.model_validate(envelope.data)
+    plan = await plan_facts.get_plan(session, payload.plan_id)
+    if plan is None:
+        plan = PlanFact(plan_id=payload.plan_id)
+        session.add(plan)
+    plan.locality_code, plan.lead_organisation = payload.locality_code, payload.lead_organisation
+    plan.objective_codes, plan.created_at = list(payload.objective_codes), utc(payload.created_at)
+    await _plan_status(session, payload.plan_id, payload.created_at, payload.status)
+
+
+async def on_plan_status_changed(session: AsyncSession, envelope: EventEnvelope) -> None:
+    payload = plans.PlanStatusChangedV1.model_validate(envelope.data)
+    await _plan_status(session, payload.plan_id, payload.changed_at, payload.status)
+
+
+async def on_plan_reviewed(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """Keep the review with each target's RAG as the meeting froze it."""
+    payload = plans.PlanReviewedV1.model_validate(envelope.data)
+    review = await plan_facts.get_review(session, payload.review_id)
+    if review is None:
+        review = PlanReviewFact(review_id=payload.review_id)
+        session.add(review)
+    review.plan_id, review.held_on = payload.plan_id, payload.reviewed_on
+    review.recorded_at = utc(envelope.time)
+    review.targets = [t.model_dump(mode="json") for t in payload.targets]
+    await session.flush()
+
+
 def keep_target(target: Target, payload: plans.TargetSetV1) -> None:
     """Copy a target version into the local read model, trajectory included (shared RAG rule)."""
     target.version, target.plan_id = payload.version, payload.plan_id
@@ -232,6 +282,9 @@ HANDLERS: dict[str, EventHandler] = {
     referrals.REFERRAL_REOPENED_V1: on_referral_reopened,
     referrals.REFERRAL_OVERDUE_V1: on_referral_overdue,
     referrals.REFERRAL_STATE_ANNOUNCED_V1: on_referral_state_announced,
+    plans.PLAN_CREATED_V1: on_plan_created,
+    plans.PLAN_STATUS_CHANGED_V1: on_plan_status_changed,
+    plans.PLAN_REVIEWED_V1: on_plan_reviewed,
     plans.ACTION_CREATED_V1: on_action_created,
     plans.ACTION_STATUS_CHANGED_V1: on_action_status_changed,
     plans.ACTION_OVERDUE_V1: on_action_overdue,

@@ -10,6 +10,7 @@ from shared.contracts.actionplans import (
     ActionOverdueV1,
     PlanCreatedV1,
     PlanEscalatedV1,
+    PlanReviewedV1,
     TargetOffTrackV1,
     TargetSetV1,
 )
@@ -109,3 +110,58 @@ def test_action_overdue_carries_the_due_date_and_owner() -> None:
         "MIDDLESBROUGH-COUNCIL",
     )
     assert "Secret" not in str(envelope.data)
+
+
+def test_plan_reviewed_carries_each_target_as_frozen_without_labels_or_commentary() -> None:
+    snapshot = {
+        "target_id": "t1",
+        "target_version": 2,
+        "indicator_code": "asb_incidents",
+        "area_code": "NO",
+        "value": 98.0,
+        "period_label": "Quarter typed by hand",
+        "expected_value": 90.5,
+        "target_value": 60.0,
+        "target_date": "2022-03-31",
+        "rag": "red",
+    }
+    review = Review(
+        id="r1",
+        plan_id="p1",
+        held_on=date(2026, 11, 16),
+        target_snapshots=[snapshot],
+        commentary="Secret commentary",
+        escalated=False,
+        created_at=NOW,
+    )
+
+    envelope = events.plan_reviewed(PLAN, review, "CLEVELAND-POLICE", {"red": 1})
+
+    payload = PlanReviewedV1.model_validate(envelope.data)
+    assert (payload.reviewed_on, payload.red_targets) == (date(2026, 11, 16), 1)
+    [target] = payload.targets
+    assert (target.target_id, target.target_version, target.indicator_code) == (
+        "t1",
+        2,
+        "asb_incidents",
+    )
+    assert (target.area_code, target.value, target.target_value, target.rag) == (
+        "NO",
+        98.0,
+        60.0,
+        "red",
+    )
+    flat = str(envelope.data)
+    assert "Secret" not in flat and "typed by hand" not in flat
+
+
+def test_a_reviewed_event_from_before_the_targets_were_added_reads_as_no_targets() -> None:
+    data = events.plan_reviewed(
+        PLAN,
+        Review(id="r1", held_on=date(2026, 11, 16), target_snapshots=[], escalated=False),
+        "X",
+        {},
+    ).data
+    older = {key: value for key, value in data.items() if key != "targets"}
+
+    assert PlanReviewedV1.model_validate(older).targets == []

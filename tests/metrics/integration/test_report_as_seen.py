@@ -6,27 +6,36 @@ The figures are the seed papers' (`deploy/local/demo_metrics_seed.csv`, from the
 papers in the seeds): feeling safe during the day in Newport 31.18% (Sep 2020) -> 68.65% (Oct
 2021) reads 31.2% -> 68.7%. SQLite only: the database is not what is under test here.
 
+The demo's "People feel safe" action plan (deploy/local/demo_actionplans.py) reaches the service
+as the events actionplans announces for it (created with its targets in October 2020, reviewed
+on 20 November 2021), applied through the consumer's handlers, so the plans section has content.
+
 `REPORT_SCREENSHOTS_DIR=docs` also writes the screenshots there (docs/report-newport.png and
 docs/report-north-ormesby.png are made that way).
 """
 
+import csv
 import os
 import re
 import shutil
 import subprocess
 import warnings
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageStat
 
-from deploy.local import demo_metrics
+from deploy.local import demo_actionplans, demo_metrics
 from services.metrics.config import Settings
 from services.metrics.main import create_app
+from services.metrics.service.consumed import HANDLERS
 from shared.clock import set_clock
+from shared.contracts import actionplans as plans
+from shared.events import EventEnvelope, new_event
+from shared.rag import Trajectory
 from tests import harness
 from tests.harness import TokenMinter
 
@@ -45,6 +54,93 @@ WINDOW = (1200, 3000)
 AS_AT = datetime(2022, 1, 31, 12, tzinfo=UTC)
 PERIOD = {"from": "2022-01-01", "to": "2022-01-31"}
 LOCALITIES = {"NP": "newport", "NO": "north-ormesby"}
+
+PLAN_HEADING = "People feel safe; Improve perception of community cohesion, led by CLEVELAND-POLICE"
+PLAN_CREATED_AT = datetime(2020, 10, 1, 9, tzinfo=UTC)
+REVIEWED_ON = date(2021, 11, 20)
+
+
+def latest_seed_value(indicator: str, locality: str, by: date) -> tuple[float, date]:
+    """The indicator's last seed figure for the locality whose period ended by `by`."""
+    with demo_metrics.SEED_FILE.open(newline="") as seed:
+        rows = [
+            (date.fromisoformat(row["period_end"]), float(row["value"]))
+            for row in csv.DictReader(seed)
+            if (row["indicator_code"], row["area_code"]) == (indicator, locality)
+        ]
+    ended, value = max(row for row in rows if row[0] <= by)
+    return value, ended
+
+
+def demo_plan_events(locality: str) -> list[EventEnvelope]:
+    """The demo's first plan as actionplans announces it: created with its targets, then
+    reviewed with each target frozen as the shared RAG rule rated its latest figure then."""
+    spec = demo_actionplans.PLANS[0]
+    plan_id = f"demo-plan-{locality}"
+    base = {
+        "plan_id": plan_id,
+        "locality_code": locality,
+        "organisation": spec["lead_organisation"],
+    }
+    created = plans.PlanCreatedV1(
+        **base,
+        objective_codes=spec["objective_codes"],
+        lead_organisation=spec["lead_organisation"],
+        status="active",
+        created_at=PLAN_CREATED_AT,
+    )
+    found = [new_event(plans.SOURCE, plans.PLAN_CREATED_V1, plan_id, created)]
+    frozen = []
+    for indicator in spec["indicators"]:
+        body = demo_actionplans.target_request(locality, indicator)
+        target = plans.TargetSetV1(
+            **base,
+            target_id=f"{plan_id}-{indicator}",
+            version=1,
+            indicator_code=indicator,
+            area_code=locality,
+            baseline_value=body["baseline_value"],
+            baseline_period=body["baseline_on"][:7],
+            baseline_on=date.fromisoformat(body["baseline_on"]),
+            target_value=body["target_value"],
+            target_date=date.fromisoformat(body["target_date"]),
+            amber_tolerance=body["amber_tolerance"],
+            set_at=PLAN_CREATED_AT,
+        )
+        found.append(new_event(plans.SOURCE, plans.TARGET_SET_V1, target.target_id, target))
+        value, ended = latest_seed_value(indicator, locality, REVIEWED_ON)
+        line = Trajectory(
+            body["desired_direction"],
+            target.baseline_value,
+            target.target_value,
+            date.fromisoformat(body["baseline_on"]),
+            target.target_date,
+            target.amber_tolerance,
+        )
+        frozen.append(
+            plans.ReviewedTargetV1(
+                target_id=target.target_id,
+                target_version=1,
+                indicator_code=indicator,
+                area_code=locality,
+                value=value,
+                target_value=target.target_value,
+                rag=line.rag(value, ended).value,
+            )
+        )
+    reviewed = plans.PlanReviewedV1(
+        **base,
+        review_id=f"{plan_id}-review",
+        reviewed_on=REVIEWED_ON,
+        red_targets=sum(t.rag == "red" for t in frozen),
+        amber_targets=sum(t.rag == "amber" for t in frozen),
+        green_targets=sum(t.rag == "green" for t in frozen),
+        escalated=False,
+        targets=frozen,
+    )
+    found.append(new_event(plans.SOURCE, plans.PLAN_REVIEWED_V1, plan_id, reviewed))
+    return found
+
 
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None and os.environ.get("REQUIRE_CHROMIUM") != "1",
@@ -79,6 +175,14 @@ def reports(
     headers = mint.headers("MIDDLESBROUGH-COUNCIL", "metrics:read metrics:write")
     with TestClient(app, headers=headers) as client:
         demo_metrics.load(client)
+
+        async def apply_plan_events() -> None:
+            for code in LOCALITIES:
+                for envelope in demo_plan_events(code):
+                    async with app.state.runtime.sessions() as session, session.begin():
+                        await HANDLERS[envelope.type](session, envelope)
+
+        client.portal.call(apply_plan_events)  # type: ignore[union-attr]
         pages = {}
         for code in LOCALITIES:
             page = client.get(f"/api/v1/localities/{code}/report", params=PERIOD)
@@ -213,6 +317,13 @@ def test_newport_report_in_chromium_shows_feeling_safe_rising_and_the_asb_quarte
     assert "Latest 49.0% (Wave 3 (Oct 2021)); baseline 9.7% (Wave 1 (Sep 2020))" in seen.text
     # Anti-social behaviour incidents, 523 in Q1 2020/21 down to 172 in Q3 2021/22.
     assert "Latest 172 (2021/22 Q3); baseline 523 (2020/21 Q1)" in seen.text
+    # The demo's plan: objectives and lead, its review, each target's RAG then and now.
+    assert PLAN_HEADING in seen.text
+    assert "Lead CLEVELAND-POLICE · status active · last reviewed 20 November 2021" in seen.text
+    assert (
+        "Feeling safe during the day 31.2% 60.0% 31 March 2022 68.7% GREEN "
+        "68.7% (Wave 3 (Oct 2021)) GREEN"
+    ) in seen.text
     assert "overlaps[]" in seen.text  # every chart's labels stand clear of each other
     assert_a_real_screenshot(seen.screenshot)
     keep_screenshot(seen.screenshot, "NP")
@@ -231,6 +342,11 @@ def test_north_ormesby_report_in_chromium_shows_its_own_survey_and_crime_figures
     assert "Latest 64 (2021/22 Q3); baseline 157 (2020/21 Q1)" in seen.text
     # Crime and ASB a big problem, 72.72% -> 74.12%: a latest rise shown, not hidden.
     assert "since previous +1.4 points, not significant" in seen.text
+    assert PLAN_HEADING in seen.text
+    assert (
+        "Feeling safe during the day 32.6% 60.0% 31 March 2022 77.1% GREEN "
+        "77.1% (Wave 3 (Oct 2021)) GREEN"
+    ) in seen.text
     assert "Newport" not in seen.text  # nothing of the other locality
     assert "overlaps[]" in seen.text
     assert_a_real_screenshot(seen.screenshot)
@@ -261,6 +377,9 @@ def test_newport_pdf_becomes_page_images_and_reads_with_its_figures(
     assert "Newport: locality performance report" in text
     assert "Latest 68.7% (Wave 3 (Oct 2021)); baseline 31.2%" in text
     assert "523" in text and "172" in text  # ASB, Q1 2020/21 and Q3 2021/22
+    assert "Action plans" in text
+    assert "Lead CLEVELAND-POLICE · status active · last reviewed 20 November 2021" in text
+    assert "Feeling safe during the day 31.2% 60.0% 31 March 2022 68.7% GREEN" in text
 
 
 def poppler(*command: str | Path) -> str:
