@@ -3,7 +3,9 @@
 import asyncio
 import csv
 import io
+import random
 import uuid
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -89,3 +91,65 @@ def test_demo_metrics_load_through_the_gateway_and_the_scorecard_reads_as_the_re
         )
     )
     assert {e.data["value"] for e in recorded} == NEWPORT_DAY
+
+
+async def test_a_plan_reviewed_in_actionplans_reaches_the_locality_report_through_kafka(
+    system: LocalSystem,
+) -> None:
+    """Plan, target and review recorded through the gateway; metrics learns them from events."""
+    # A review date of its own: other tests' plans share Newport and this system.
+    held_on = date(2019, 1, 1) + timedelta(days=random.randrange(365))
+    reviewed = f"last reviewed {held_on.day} {held_on:%B %Y}"
+    police = {"Authorization": f"Bearer {system.mint_token('CLEVELAND-POLICE', ALL_SCOPES)}"}
+    council = {"Authorization": f"Bearer {system.mint_token('MIDDLESBROUGH-COUNCIL', ALL_SCOPES)}"}
+    async with httpx.AsyncClient(
+        base_url=system.gateway_url, headers=police, timeout=30
+    ) as gateway:
+        for definition in demo_metrics.DEMO_INDICATORS:  # the report names the indicator
+            created = await gateway.post("/api/v1/indicators", json=definition, headers=council)
+            assert created.status_code in {201, 409}, created.text
+        plan = await gateway.post(
+            "/api/v1/action-plans",
+            json={
+                "title": "People feel safe",
+                "locality_code": "NP",
+                "objective_codes": ["people_feel_safe", "community_cohesion"],
+                "lead_person": "Sergeant",
+                "lead_organisation": "CLEVELAND-POLICE",
+                "member_organisations": [],
+                "status": "active",
+            },
+        )
+        assert plan.status_code == 201, plan.text
+        plan_url = f"/api/v1/action-plans/{plan.json()['id']}"
+        target = await gateway.post(
+            f"{plan_url}/targets",
+            json={
+                "indicator_code": "feel_safe_day",
+                "baseline_value": 31.18,
+                "baseline_period": "Sept 2020 survey",
+                "baseline_on": "2020-09-30",
+                "target_value": 60.0,
+                "target_date": "2022-03-31",
+                "amber_tolerance": 5.0,
+                "desired_direction": "up",
+            },
+        )
+        assert target.status_code == 201, target.text
+        review = await gateway.post(
+            f"{plan_url}/reviews",
+            json={"held_on": held_on.isoformat(), "organisations_present": ["CLEVELAND-POLICE"]},
+        )
+        assert review.status_code == 201, review.text
+
+        async def plan_in_report() -> str | None:
+            page = await gateway.get("/api/v1/localities/NP/report", headers=council)
+            return page.text if page.status_code == 200 and reviewed in page.text else None
+
+        html = await wait_until(plan_in_report, timeout_s=90, interval_s=1)
+
+    heading = "People feel safe; Improve perception of community cohesion, led by CLEVELAND-POLICE"
+    block = html[html.index(reviewed) - 400 : html.index(reviewed) + 1500]
+    assert heading in block
+    assert f"Targets (RAG at review: {held_on.day} {held_on:%B %Y})" in block
+    assert "<tr><td>Feeling safe during the day</td><td>31.2%</td><td>60.0%</td>" in block
