@@ -12,6 +12,7 @@ pytestmark = pytest.mark.unit
 def test_consumed_topics_are_derived_from_the_handled_event_types() -> None:
     assert METRICS.consumed_topics == [
         "actionplans.action",
+        "actionplans.plan",
         "actionplans.target",
         "referrals.referral",
     ]
